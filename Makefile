@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.requirements-installed
 BOOK_DATA ?= $(CURDIR)/data
 export BOOK_DATA
 
-.PHONY: book test notebooks venv clean
+.PHONY: book book-full test notebooks venv clean
 
 venv: $(STAMP)
 
@@ -18,8 +18,15 @@ $(STAMP): requirements.txt
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $(STAMP)
 
-## make book: construye el sitio en _build/html (ejecuta los cuadernos con caché)
+## make book: construye el sitio en _build/html. Las salidas vienen de los gemelos
+## .ipynb ejecutados (sembrados en la caché); un capítulo cuyo .md cambió se re-ejecuta.
 book: $(STAMP)
+	$(BIN)/python tools/seed_cache.py
+	$(BIN)/jupyter-book build . -W -n --keep-going
+
+## make book-full: igual, pero con la caché vacía: ejecuta todos los cuadernos
+book-full: $(STAMP)
+	rm -rf .jupyter_cache _build/html _build/.doctrees _build/jupyter_execute
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
 ## make test: emparejamiento, nbval estricto, figuras regeneradas, sitio y enlaces
