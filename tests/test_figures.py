@@ -95,3 +95,12 @@ def test_figure_has_an_opaque_white_background(md_path: Path, name: str) -> None
     assert np.all(corners[:, :3] > 0.99), f"{name}.png no tiene fondo blanco"
     if image.shape[-1] == 4:
         assert np.all(image[..., 3] == 1.0), f"{name}.png tiene transparencias"
+
+
+@pytest.mark.parametrize(("md_path", "name"), all_figure_names(),
+                         ids=[n for _, n in all_figure_names()])
+def test_figure_files_stay_small(md_path: Path, name: str) -> None:
+    """Mapas de calor rasterizados dentro del SVG: ninguna figura pesa más de 1.5 MB."""
+    for suffix in (".png", ".svg"):
+        size = (FIGURES / f"{name}{suffix}").stat().st_size
+        assert size < 1_500_000, f"{name}{suffix} pesa {size / 1e6:.1f} MB (¿rasterized=True?)"
