@@ -10,6 +10,7 @@ Uso: python tools/execute_notebooks.py [chapters/02-probabilidad.md ...]
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -19,6 +20,7 @@ from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parent.parent
 CELL_TIMEOUT_S = 600
+os.environ.setdefault("BOOK_DATA", str(ROOT / "data"))  # FashionMNIST, como en `make`
 
 
 def execute_chapter(md_path: Path) -> float:
