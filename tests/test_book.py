@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
-from conftest import BUILD_HTML, ROOT, notebook_sources
+from conftest import ROOT, notebook_sources
 
 COLAB_PREFIX = "https://colab.research.google.com/github/"
 CITE_ROLE = re.compile(r"\{cite(?::[a-z]+)?\}`([^`]+)`")
@@ -47,21 +45,6 @@ class PageParser(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if tag == "figure" and self._figures:
             self._figures.pop()
-
-
-@pytest.fixture(scope="session")
-def built_site() -> Path:
-    """Construye el libro con `jupyter-book build . -W -n --keep-going` (advertencias = errores).
-
-    Como `make book`, siembra antes la caché con los gemelos ejecutados (que nbval valida
-    en esta misma sesión), de modo que no se ejecuta dos veces lo que nbval ya ejecutó.
-    """
-    bin_dir = Path(sys.executable).parent
-    subprocess.run([str(bin_dir / "python"), "tools/seed_cache.py"], cwd=ROOT, check=True, capture_output=True)
-    command = [str(bin_dir / "jupyter-book"), "build", ".", "-W", "-n", "--keep-going"]
-    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
-    assert result.returncode == 0, f"la construcción estricta falló:\n{result.stdout[-6000:]}\n{result.stderr[-4000:]}"
-    return BUILD_HTML
 
 
 def parse_page(path: Path) -> PageParser:

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from nbclient import NotebookClient
 
-from conftest import FIGURES, NBVAL_PASSED, REGENERATED, notebook_sources
+from conftest import FIGURES, REGENERATED, notebook_sources
 
 SAVE_CALL = re.compile(r'save_figure\(\s*\w+\s*,\s*"([^"]+)"\s*\)')
 PNG_MEAN_TOLERANCE = 2 / 255    # diferencia media por canal permitida (antialiasing)
@@ -26,10 +26,13 @@ def figure_names(md_path: Path) -> list[str]:
 
 @cache
 def regenerate(md_path: Path) -> Path:
-    """Carpeta con las figuras regeneradas del cuaderno (ejecutándolo si nbval no lo hizo)."""
+    """Carpeta con las figuras regeneradas del cuaderno (ejecutándolo si nbval no lo hizo).
+
+    REGENERATED es una carpeta nueva en cada sesión: si ya contiene las figuras del
+    cuaderno, las produjo la ejecución de nbval de esta misma sesión.
+    """
     names = figure_names(md_path)
-    produced = all((REGENERATED / f"{n}.png").exists() for n in names)
-    if md_path.with_suffix(".ipynb").name in NBVAL_PASSED and produced:
+    if all((REGENERATED / f"{n}{s}").exists() for n in names for s in (".png", ".svg")):
         return REGENERATED
     notebook = jupytext.read(md_path)
     NotebookClient(notebook, timeout=600, kernel_name="python3",
