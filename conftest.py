@@ -45,8 +45,21 @@ def _is_nbval(item: pytest.Item) -> bool:
     return item.path.suffix == ".ipynb"
 
 
+@pytest.hookimpl(tryfirst=True)   # antes de que xdist lea las marcas xdist_group
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """nbval primero; con pytest-xdist (`-n`, `--dist loadgroup`), grupos que no se parten.
+
+    - las celdas de un cuaderno corren en orden en un mismo proceso (su núcleo es uno);
+    - la comparación de figuras de un cuaderno va al proceso que ejecutó ese cuaderno
+      (test_figures.py marca esas pruebas con el mismo grupo);
+    - todo lo que usa el sitio construido va junto: se construye una sola vez.
+    """
     items.sort(key=lambda item: 0 if _is_nbval(item) else 1)  # orden estable
+    for item in items:
+        if _is_nbval(item):
+            item.add_marker(pytest.mark.xdist_group(item.path.stem))
+        elif "built_site" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("sitio"))
 
 
 def chapter_sources() -> list[Path]:

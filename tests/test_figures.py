@@ -1,4 +1,15 @@
-"""Cada figura de figures/ la produce un cuaderno, y re-ejecutarlo la reproduce."""
+"""Cada figura de figures/ la produce un cuaderno, y re-ejecutarlo la reproduce.
+
+La comparación es la de matplotlib (`matplotlib.testing.compare.compare_images`): error
+cuadrático medio (RMS) por píxel, en la escala 0-255, entre el PNG guardado y el
+regenerado. Una figura que solo depende de las matemáticas y de NumPy se reproduce
+igual en cualquier CPU, y su tolerancia es mínima (`RMS_TOLERANCE`). Las que dibujan un
+entrenamiento o un muestreo de PyTorch cambian algo con el camino de la CPU
+(AVX-512, AVX2, sin SIMD) aunque la semilla sea la misma: su tolerancia se fijó con la
+dispersión medida entre esos caminos (`FLOATING_POINT_TOLERANCE`), y su contenido lo
+comprueban los `assert` de los cuadernos. tests/test_figure_tolerance.py demuestra que,
+aun así, borrar una curva, cambiar un color o mover un marcador hace fallar la prueba.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +21,23 @@ import jupytext
 import matplotlib.image as mpimg
 import numpy as np
 import pytest
+from matplotlib.testing.compare import compare_images
 from nbclient import NotebookClient
 
 from conftest import FIGURES, REGENERATED, notebook_sources
 
 SAVE_CALL = re.compile(r'save_figure\(\s*\w+\s*,\s*"([^"]+)"\s*\)')
-PNG_MEAN_TOLERANCE = 2 / 255    # diferencia media por canal permitida (antialiasing)
-PNG_CHANGED_PIXELS = 0.005      # fracción máxima de píxeles con diferencia visible
+RMS_TOLERANCE = 0.3             # figuras exactas: solo suavizado de bordes (antialiasing)
+# Figuras que dependen del orden de las operaciones de coma flotante: RMS máximo medido
+# entre AVX2 y ATEN_CPU_CAPABILITY=default, con margen (véase el README).
+FLOATING_POINT_TOLERANCE = {
+    "fig-01c-gan-anillo": 25.0,            # medido 16.9: la GAN amplifica el redondeo
+    "fig-01d-vae-latente": 1.0,            # medido 0.20
+    "fig-01f-flow-matching": 1.0,          # medido 0.003
+    "fig-05a-gaussiana-ajustada": 1.0,     # medido 0.002
+    "fig-05d-inicializacion": 1.5,         # medido 0.95
+    "fig-06a-curvas-entrenamiento": 2.0,   # medido 1.34 (ambos paneles con escala fija)
+}
 
 
 def figure_names(md_path: Path) -> list[str]:
@@ -73,20 +94,33 @@ def test_figures_index_lists_every_figure() -> None:
         assert md_path.name in index
 
 
-@pytest.mark.parametrize(("md_path", "name"), all_figure_names(),
-                         ids=[n for _, n in all_figure_names()])
-def test_figure_regenerates_identically(md_path: Path, name: str) -> None:
+def tolerance(name: str) -> float:
+    """RMS máximo (0-255) con el que la figura regenerada cuenta como la misma."""
+    return FLOATING_POINT_TOLERANCE.get(name, RMS_TOLERANCE)
+
+
+def regeneration_cases() -> list:
+    """Un caso por figura, en el grupo de xdist de su cuaderno (el proceso que lo ejecutó)."""
+    return [pytest.param(md, name, id=name, marks=pytest.mark.xdist_group(md.stem))
+            for md, name in all_figure_names()]
+
+
+@pytest.mark.parametrize(("md_path", "name"), regeneration_cases())
+def test_figure_regenerates_within_tolerance(md_path: Path, name: str) -> None:
     folder = regenerate(md_path)
     new_png, old_png = folder / f"{name}.png", FIGURES / f"{name}.png"
     assert new_png.exists(), f"el cuaderno {md_path.name} ya no produce {name}.png"
-    new, old = load_png(new_png), load_png(old_png)
-    assert new.shape == old.shape, f"{name}.png cambió de tamaño: {old.shape} → {new.shape}"
-    difference = np.abs(new - old)
-    assert difference.mean() <= PNG_MEAN_TOLERANCE, f"{name}.png difiere en promedio {difference.mean():.4f}"
-    changed = np.mean(difference.max(axis=-1) > 0.1)
-    assert changed <= PNG_CHANGED_PIXELS, f"{name}.png: {changed:.2%} de los píxeles cambió"
-    new_svg = (folder / f"{name}.svg").read_bytes()
-    assert new_svg == (FIGURES / f"{name}.svg").read_bytes(), f"{name}.svg no es determinista"
+    assert (folder / f"{name}.svg").exists(), f"el cuaderno {md_path.name} ya no produce {name}.svg"
+    assert mpimg.imread(new_png).shape == mpimg.imread(old_png).shape, f"{name}.png cambió de tamaño"
+    failure = compare_images(str(old_png), str(new_png), tol=tolerance(name), in_decorator=True)
+    assert failure is None, f"{name}.png ya no es la figura guardada: {failure}"
+
+
+def test_svg_files_carry_no_date_or_creator() -> None:
+    """SVG reproducibles: sin fecha ni programa en los metadatos (svg.hashsalt fijo)."""
+    for svg in FIGURES.glob("*.svg"):
+        head = svg.read_text(encoding="utf-8")[:2000]
+        assert "<dc:date>" not in head, f"{svg.name} guarda la fecha"
 
 
 @pytest.mark.parametrize(("md_path", "name"), all_figure_names(),

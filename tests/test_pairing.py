@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ast
+import re
+import sys
 from pathlib import Path
 
 import jupytext
@@ -68,3 +71,30 @@ def test_ipynb_twin_was_executed_top_to_bottom(md_path: Path) -> None:
     assert with_output >= len(code) // 2, f"{md_path.stem}: solo {with_output} celdas con salida"
     errors = [o for c in code for o in c.outputs if o.output_type == "error"]
     assert not errors, f"{md_path.stem}: salidas de error guardadas"
+
+
+def imported_packages(md_path: Path) -> set[str]:
+    """Paquetes de fuera de la biblioteca estándar que importan las celdas del cuaderno."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    found = set()
+    for cell in jupytext.read(md_path).cells:
+        if cell.cell_type != "code":
+            continue
+        for node in ast.walk(ast.parse(TransformerManager().transform_cell(cell.source))):
+            if isinstance(node, ast.Import):
+                found |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                found.add(node.module.split(".")[0])
+    return found - set(sys.stdlib_module_names)
+
+
+@pytest.mark.parametrize("md_path", notebook_sources(), ids=lambda p: p.stem)
+def test_first_cell_installs_whatever_the_notebook_imports_and_is_missing(md_path: Path) -> None:
+    """Colab o un Jupyter propio: la primera celda instala lo que falte, no «si es Colab»."""
+    first = next(c for c in jupytext.read(md_path).cells if c.cell_type == "code")
+    assert "find_spec" in first.source and "%pip install" in first.source, first.source
+    assert "google.colab" not in first.source, "la instalación no depende de estar en Colab"
+    required = ast.literal_eval(re.search(r"REQUIRED = (\[.*?\])", first.source).group(1))
+    assert imported_packages(md_path) - {"IPython"} == set(required), (
+        f"{md_path.stem}: REQUIRED = {required} no coincide con lo que importa el cuaderno")

@@ -1,4 +1,4 @@
-"""La tabla timeline/hitos.csv contiene cada hito del diagrama de Gantt del capítulo.
+"""La tabla de hitos del cuaderno 01 (`HITOS_CSV`) contiene cada hito del diagrama de Gantt del capítulo.
 
 El capítulo (sección 1.1.3) dibuja su línea de tiempo con un bloque mermaid `gantt`.
 Esta prueba lee ese bloque de `../shared/seed/capitulo-1.md` (relativo a la raíz del
@@ -8,15 +8,18 @@ del capítulo en `fecha_libro`. Si el texto del capítulo no está, la prueba se
 
 from __future__ import annotations
 
+import ast
 import csv
+import io
 import re
 from pathlib import Path
 
+import jupytext
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTER = ROOT.parent / "shared" / "seed" / "capitulo-1.md"
-TABLE = ROOT / "timeline" / "hitos.csv"
+NOTEBOOK = ROOT / "chapters" / "01-panorama.md"
 COLUMNS = ["paradigma", "hito", "fecha", "fecha_libro", "nota"]
 
 SECTION = re.compile(r"^\s*(?:#+\s*)?section\s+(?P<name>.+?)\s*$")
@@ -38,11 +41,15 @@ def gantt_milestones(text: str) -> list[tuple[str, str, str]]:
 
 
 def table_rows() -> list[dict[str, str]]:
-    """Filas de timeline/hitos.csv."""
-    with TABLE.open(encoding="utf-8", newline="") as handle:
-        reader = csv.DictReader(handle)
-        assert reader.fieldnames == COLUMNS, reader.fieldnames
-        return list(reader)
+    """Filas de la tabla `HITOS_CSV`, leída del código del cuaderno sin ejecutarlo."""
+    cells = [c.source for c in jupytext.read(NOTEBOOK).cells
+             if c.cell_type == "code" and "HITOS_CSV = " in c.source]
+    assert len(cells) == 1, "el cuaderno 01 debe definir HITOS_CSV en una sola celda"
+    assignments = [node for node in ast.parse(cells[0]).body if isinstance(node, ast.Assign)
+                   and [t.id for t in node.targets if isinstance(t, ast.Name)] == ["HITOS_CSV"]]
+    reader = csv.DictReader(io.StringIO(ast.literal_eval(assignments[0].value)))
+    assert reader.fieldnames == COLUMNS, reader.fieldnames
+    return list(reader)
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +64,7 @@ def chapter_milestones() -> list[tuple[str, str, str]]:
 def test_every_gantt_milestone_is_in_the_table_with_the_chapter_date(chapter_milestones) -> None:
     rows = {(r["paradigma"], r["hito"]): r for r in table_rows()}
     for section, name, date in chapter_milestones:
-        assert (section, name) in rows, f"falta en timeline/hitos.csv: {name} ({section})"
+        assert (section, name) in rows, f"falta en HITOS_CSV: {name} ({section})"
         assert rows[(section, name)]["fecha_libro"] == date, (
             f"{name}: fecha_libro {rows[(section, name)]['fecha_libro']} ≠ {date} del capítulo"
         )

@@ -1,0 +1,109 @@
+"""Cada cuaderno corre solo: copiado a una carpeta vacía, como lo abre Colab o un lector
+que lo descarga, sin ningún archivo del repositorio al lado ni variables `BOOK_*`.
+
+Dos modos, cada uno con nbval (las salidas exactas siguen comparándose):
+
+- **colab**: un módulo `google.colab` de imitación es importable, como en Colab;
+- **local**: un Jupyter propio al que le falta `torchsummary` de verdad (un entorno
+  virtual que ve los paquetes de `.venv` menos ese), de modo que la celda de instalación
+  tiene que instalarlo con `%pip` para que el cuaderno siga.
+
+FashionMNIST se siembra en `./data` de la carpeta (es lo que el cuaderno descargaría).
+Estas pruebas llevan la marca `alone`: las ejecuta `make test-alone` (CI).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+import venv
+from pathlib import Path
+
+import pytest
+
+from conftest import CHAPTERS, ROOT
+
+pytestmark = pytest.mark.alone
+
+NOTEBOOKS = sorted(CHAPTERS.glob("*.ipynb"))
+MISSING_PACKAGE = "torchsummary"
+SEED_DATA = Path(os.environ.get("BOOK_DATA", ROOT / "data")) / "FashionMNIST" / "raw"
+
+
+@pytest.fixture(scope="session")
+def colab_stub(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Carpeta con un paquete `google.colab` vacío, para PYTHONPATH."""
+    folder = tmp_path_factory.mktemp("colab-stub")
+    (folder / "google" / "colab").mkdir(parents=True)
+    (folder / "google" / "__init__.py").write_text("")
+    (folder / "google" / "colab" / "__init__.py").write_text('"""Imitación de google.colab."""\n')
+    return folder
+
+
+@pytest.fixture(scope="session")
+def python_without_package(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Python de un entorno virtual nuevo que ve todo `.venv` salvo MISSING_PACKAGE.
+
+    El entorno lee los paquetes de `.venv` a través de una carpeta de enlaces simbólicos
+    (un archivo .pth la añade a sys.path) en la que no está MISSING_PACKAGE; lo que se
+    instale con pip va a su propio site-packages.
+    """
+    root = tmp_path_factory.mktemp("jupyter-local")
+    venv.EnvBuilder(with_pip=True, symlinks=True).create(root / "venv")
+    python = root / "venv" / "bin" / "python"
+    own_site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                              capture_output=True, text=True, check=True).stdout.strip()
+    mirror = root / "paquetes-de-venv"
+    mirror.mkdir()
+    for entry in Path(sysconfig.get_paths()["purelib"]).iterdir():
+        if not entry.name.lower().startswith(MISSING_PACKAGE):
+            (mirror / entry.name).symlink_to(entry)
+    (Path(own_site) / "paquetes-de-venv.pth").write_text(f"{mirror}\n")
+    return python
+
+
+def runs_alone(notebook: Path, folder: Path, python: Path, extra_env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Copia `notebook` a `folder` (con FashionMNIST en ./data si lo usa) y le pasa nbval."""
+    folder.mkdir()
+    copy = folder / notebook.name
+    shutil.copy(notebook, copy)
+    if "FashionMNIST" in notebook.read_text(encoding="utf-8"):
+        raw = folder / "data" / "FashionMNIST" / "raw"
+        raw.mkdir(parents=True)
+        for archive in SEED_DATA.glob("*.gz"):
+            shutil.copy(archive, raw)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BOOK_", "PYTEST_", "PYTHONPATH"))}
+    env.update(extra_env)
+    command = [str(python), "-m", "pytest", "--nbval", "--nbval-current-env", "--nbval-cell-timeout=600",
+               "--nbval-sanitize-with", str(ROOT / "tests" / "sanitize.cfg"),
+               "-p", "no:cacheprovider", "-p", "no:xdist", "-q", "--rootdir", str(folder), copy.name]
+    return subprocess.run(command, cwd=folder, env=env, capture_output=True, text=True)
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_runs_alone_as_in_colab(notebook: Path, tmp_path: Path, colab_stub: Path) -> None:
+    result = runs_alone(notebook, tmp_path / "content", Path(sys.executable), {"PYTHONPATH": str(colab_stub)})
+    assert result.returncode == 0, f"{notebook.name} falla solo, como en Colab:\n{result.stdout[-4000:]}"
+    assert not list((tmp_path / "content").glob("*.png")), "el cuaderno no debe escribir figuras junto a sí"
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_runs_alone_in_a_local_jupyter_missing_a_package(
+        notebook: Path, tmp_path: Path, python_without_package: Path) -> None:
+    site = Path(subprocess.run([str(python_without_package), "-c",
+                                "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                               capture_output=True, text=True, check=True).stdout.strip())
+    needs_it = MISSING_PACKAGE in notebook.read_text(encoding="utf-8")
+    if needs_it:   # la rama «instalar porque falta» se ejecuta de verdad
+        shutil.rmtree(site / MISSING_PACKAGE, ignore_errors=True)
+        for info in site.glob(f"{MISSING_PACKAGE}-*.dist-info"):
+            shutil.rmtree(info)
+        check = subprocess.run([str(python_without_package), "-c", f"import {MISSING_PACKAGE}"], capture_output=True)
+        assert check.returncode != 0, f"{MISSING_PACKAGE} debería faltar en este entorno"
+    result = runs_alone(notebook, tmp_path / "descargado", python_without_package, {})
+    assert result.returncode == 0, f"{notebook.name} falla solo, en un Jupyter local:\n{result.stdout[-4000:]}"
+    if needs_it:
+        assert (site / MISSING_PACKAGE).is_dir(), f"la celda de instalación no instaló {MISSING_PACKAGE}"
