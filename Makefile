@@ -47,8 +47,10 @@ book-full: $(STAMP)
 test: $(STAMP)
 	$(PYTEST) -m "not alone"
 
-## make test-portable: lo que CI añade a make test (véase el README)
-test-portable: test-capabilities test-alone
+## make test-portable: lo que CI añade a make test (véase el README); las dos partes
+## son independientes y corren a la vez
+test-portable: $(STAMP)
+	$(MAKE) --no-print-directory -j2 test-capabilities test-alone
 
 ## nbval y figuras con otros núcleos de cálculo de PyTorch y NumPy en la misma máquina
 test-capabilities: $(STAMP)

@@ -22,6 +22,7 @@ import sysconfig
 import venv
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from conftest import CHAPTERS, ROOT
@@ -96,7 +97,8 @@ def test_notebook_runs_alone_in_a_local_jupyter_missing_a_package(
     site = Path(subprocess.run([str(python_without_package), "-c",
                                 "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                                capture_output=True, text=True, check=True).stdout.strip())
-    needs_it = MISSING_PACKAGE in notebook.read_text(encoding="utf-8")
+    first_cell = next(c for c in nbformat.read(notebook, as_version=4).cells if c.cell_type == "code")
+    needs_it = f'"{MISSING_PACKAGE}"' in first_cell.source     # está en su lista REQUIRED
     if needs_it:   # la rama «instalar porque falta» se ejecuta de verdad
         shutil.rmtree(site / MISSING_PACKAGE, ignore_errors=True)
         for info in site.glob(f"{MISSING_PACKAGE}-*.dist-info"):
