@@ -1,7 +1,7 @@
 # Dos órdenes para todo: `make book` (sitio estático) y `make test` (todas las pruebas).
 # Ambas crean .venv desde requirements.txt si falta o si requirements.txt cambió.
-# CI (.ci/run) añade `make test-portable`: los cuadernos en otros caminos de la CPU y
-# cada cuaderno solo, copiado a una carpeta vacía (como Colab o una descarga).
+# CI (.ci/run) añade `make test-portable`: cada cuaderno solo, copiado a una carpeta
+# vacía (como Colab o una descarga), en otros caminos de cálculo de la CPU.
 
 PYTHON ?= python3
 VENV   := .venv
@@ -12,12 +12,8 @@ export BOOK_DATA
 
 # Pruebas en paralelo (pytest-xdist): las celdas de un cuaderno siguen juntas y en orden.
 PYTEST := $(BIN)/python -m pytest -n auto --dist loadgroup
-# Caminos de la CPU además del nativo: PyTorch sin SIMD (y NumPy sin sus extensiones
-# despachadas); con AVX-512 nativo, también AVX2.
-CAPABILITIES ?= default $(if $(shell grep -qw avx512f /proc/cpuinfo 2>/dev/null && echo y),avx2)
-NUMPY_DISPATCH = $$($(BIN)/python -c 'from numpy._core._multiarray_umath import __cpu_dispatch__ as d; print(" ".join(d))')
 
-.PHONY: book book-full test test-portable test-capabilities test-alone notebooks venv lock clean
+.PHONY: book book-full test test-portable notebooks venv lock clean
 
 venv: $(STAMP)
 
@@ -47,23 +43,12 @@ book-full: $(STAMP)
 test: $(STAMP)
 	$(PYTEST) -m "not alone"
 
-## make test-portable: lo que CI añade a make test (véase el README); las dos partes
-## son independientes y corren a la vez
+## make test-portable: lo que CI añade a make test. Cada cuaderno copiado a una carpeta
+## vacía, dos veces: como en Colab (google.colab presente) con PyTorch y NumPy sin SIMD,
+## y como un Jupyter local al que le falta torchsummary (con AVX-512, en el camino AVX2).
+## En ambas pasa nbval y sus figuras se comparan con figures/ (tests/test_alone.py).
 test-portable: $(STAMP)
-	$(MAKE) --no-print-directory -j2 test-capabilities test-alone
-
-## nbval y figuras con otros núcleos de cálculo de PyTorch y NumPy en la misma máquina
-test-capabilities: $(STAMP)
-	@for cap in $(CAPABILITIES); do \
-	  echo "== ATEN_CPU_CAPABILITY=$$cap"; \
-	  if [ "$$cap" = default ]; then export NPY_DISABLE_CPU_FEATURES="$(NUMPY_DISPATCH)"; fi; \
-	  ATEN_CPU_CAPABILITY=$$cap $(PYTEST) chapters tests/test_figures.py || exit 1; \
-	done
-
-## cada cuaderno copiado a una carpeta vacía, como Colab (google.colab presente) y como
-## un Jupyter local al que le falta torchsummary
-test-alone: $(STAMP)
-	$(PYTEST) -m alone tests/test_alone.py
+	$(BIN)/python -m pytest -n auto --dist worksteal -m alone tests/test_alone.py
 
 ## make notebooks: re-sincroniza cada .md con su .ipynb y lo ejecuta (guarda salidas y figuras)
 notebooks: $(STAMP)

@@ -1,15 +1,23 @@
 """Cada cuaderno corre solo: copiado a una carpeta vacía, como lo abre Colab o un lector
 que lo descarga, sin ningún archivo del repositorio al lado ni variables `BOOK_*`.
 
-Dos modos, cada uno con nbval (las salidas exactas siguen comparándose):
+Dos modos, cada uno con nbval (las salidas exactas siguen comparándose) y, a la vez, en
+otro camino de cálculo de la CPU que el de `make test`:
 
-- **colab**: un módulo `google.colab` de imitación es importable, como en Colab;
+- **colab**: un módulo `google.colab` de imitación es importable, como en Colab; corre
+  con `ATEN_CPU_CAPABILITY=default` (PyTorch sin SIMD) y NumPy sin sus extensiones
+  despachadas (`NPY_DISABLE_CPU_FEATURES`);
 - **local**: un Jupyter propio al que le falta `torchsummary` de verdad (un entorno
   virtual que ve los paquetes de `.venv` menos ese), de modo que la celda de instalación
-  tiene que instalarlo con `%pip` para que el cuaderno siga.
+  tiene que instalarlo con `%pip` para que el cuaderno siga; corre con
+  `ATEN_CPU_CAPABILITY=avx2` si la CPU tiene AVX-512 y, si no, en el camino nativo.
 
 FashionMNIST se siembra en `./data` de la carpeta (es lo que el cuaderno descargaría).
-Estas pruebas llevan la marca `alone`: las ejecuta `make test-alone` (CI).
+Junto a esa carpeta (no dentro) hay una carpeta `figures/`, la disposición del
+repositorio: el cuaderno guarda allí sus figuras y la prueba las compara con las de
+`figures/` con la tolerancia de tests/test_figures.py. Así la regresión de figuras
+también se comprueba en los otros caminos de la CPU, sin ejecutar todo otra vez.
+Estas pruebas llevan la marca `alone`: las ejecuta `make test-portable` (CI).
 """
 
 from __future__ import annotations
@@ -26,12 +34,27 @@ import nbformat
 import pytest
 
 from conftest import CHAPTERS, ROOT
+from test_figures import assert_regenerated_figure_matches, figure_names
 
 pytestmark = pytest.mark.alone
 
 NOTEBOOKS = sorted(CHAPTERS.glob("*.ipynb"))
 MISSING_PACKAGE = "torchsummary"
 SEED_DATA = Path(os.environ.get("BOOK_DATA", ROOT / "data")) / "FashionMNIST" / "raw"
+CPUINFO = Path("/proc/cpuinfo")
+HAS_AVX512 = CPUINFO.exists() and "avx512f" in CPUINFO.read_text(errors="ignore").split()
+
+
+def without_simd() -> dict[str, str]:
+    """Variables que llevan PyTorch y NumPy a su camino sin extensiones SIMD."""
+    from numpy._core._multiarray_umath import __cpu_dispatch__
+
+    return {"ATEN_CPU_CAPABILITY": "default", "NPY_DISABLE_CPU_FEATURES": " ".join(__cpu_dispatch__)}
+
+
+def other_native_path() -> dict[str, str]:
+    """Con AVX-512 nativo, el camino AVX2 de PyTorch; si no, el nativo (ya es AVX2 o menos)."""
+    return {"ATEN_CPU_CAPABILITY": "avx2"} if HAS_AVX512 else {}
 
 
 @pytest.fixture(scope="session")
@@ -67,8 +90,12 @@ def python_without_package(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def runs_alone(notebook: Path, folder: Path, python: Path, extra_env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    """Copia `notebook` a `folder` (con FashionMNIST en ./data si lo usa) y le pasa nbval."""
+    """Copia `notebook` a `folder` (con FashionMNIST en ./data si lo usa) y le pasa nbval.
+
+    Crea también `folder/../figures`, donde el cuaderno guarda sus figuras.
+    """
     folder.mkdir()
+    (folder.parent / "figures").mkdir()
     copy = folder / notebook.name
     shutil.copy(notebook, copy)
     if "FashionMNIST" in notebook.read_text(encoding="utf-8"):
@@ -76,7 +103,8 @@ def runs_alone(notebook: Path, folder: Path, python: Path, extra_env: dict[str, 
         raw.mkdir(parents=True)
         for archive in SEED_DATA.glob("*.gz"):
             shutil.copy(archive, raw)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("BOOK_", "PYTEST_", "PYTHONPATH"))}
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("BOOK_", "PYTEST_", "PYTHONPATH", "ATEN_", "NPY_DISABLE"))}
     env.update(extra_env)
     command = [str(python), "-m", "pytest", "--nbval", "--nbval-current-env", "--nbval-cell-timeout=600",
                "--nbval-sanitize-with", str(ROOT / "tests" / "sanitize.cfg"),
@@ -86,9 +114,18 @@ def runs_alone(notebook: Path, folder: Path, python: Path, extra_env: dict[str, 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_runs_alone_as_in_colab(notebook: Path, tmp_path: Path, colab_stub: Path) -> None:
-    result = runs_alone(notebook, tmp_path / "content", Path(sys.executable), {"PYTHONPATH": str(colab_stub)})
+    result = runs_alone(notebook, tmp_path / "content", Path(sys.executable),
+                        {"PYTHONPATH": str(colab_stub), **without_simd()})
     assert result.returncode == 0, f"{notebook.name} falla solo, como en Colab:\n{result.stdout[-4000:]}"
     assert not list((tmp_path / "content").glob("*.png")), "el cuaderno no debe escribir figuras junto a sí"
+    assert_figures_match(notebook, tmp_path / "figures")
+
+
+def assert_figures_match(notebook: Path, folder: Path) -> None:
+    """Cada figura que el cuaderno guarda coincide con la de figures/, con su tolerancia."""
+    md_path = notebook.with_suffix(".md")
+    for name in figure_names(md_path):
+        assert_regenerated_figure_matches(md_path, name, folder)
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
@@ -105,7 +142,8 @@ def test_notebook_runs_alone_in_a_local_jupyter_missing_a_package(
             shutil.rmtree(info)
         check = subprocess.run([str(python_without_package), "-c", f"import {MISSING_PACKAGE}"], capture_output=True)
         assert check.returncode != 0, f"{MISSING_PACKAGE} debería faltar en este entorno"
-    result = runs_alone(notebook, tmp_path / "descargado", python_without_package, {})
+    result = runs_alone(notebook, tmp_path / "descargado", python_without_package, other_native_path())
     assert result.returncode == 0, f"{notebook.name} falla solo, en un Jupyter local:\n{result.stdout[-4000:]}"
+    assert_figures_match(notebook, tmp_path / "figures")
     if needs_it:
         assert (site / MISSING_PACKAGE).is_dir(), f"la celda de instalación no instaló {MISSING_PACKAGE}"

@@ -107,7 +107,11 @@ def regeneration_cases() -> list:
 
 @pytest.mark.parametrize(("md_path", "name"), regeneration_cases())
 def test_figure_regenerates_within_tolerance(md_path: Path, name: str) -> None:
-    folder = regenerate(md_path)
+    assert_regenerated_figure_matches(md_path, name, regenerate(md_path))
+
+
+def assert_regenerated_figure_matches(md_path: Path, name: str, folder: Path) -> None:
+    """La figura `name` que el cuaderno escribió en `folder` es la de figures/ (con su tolerancia)."""
     new_png, old_png = folder / f"{name}.png", FIGURES / f"{name}.png"
     assert new_png.exists(), f"el cuaderno {md_path.name} ya no produce {name}.png"
     assert (folder / f"{name}.svg").exists(), f"el cuaderno {md_path.name} ya no produce {name}.svg"
