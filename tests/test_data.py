@@ -1,7 +1,8 @@
 """Sin red, la carga de FashionMNIST falla con una sola frase clara, no con una traza larga.
 
-Se toma el código de la celda `load-data` de chapters/06-clasificacion.md, tal cual, y se
-ejecuta en un espacio de nombres limpio con la red bloqueada.
+Se toma el código de la celda `load-data` (la misma en chapters/01-panorama.md y en
+chapters/06-clasificacion.md), tal cual, y se ejecuta en un espacio de nombres limpio con
+la red bloqueada.
 """
 
 from __future__ import annotations
@@ -26,11 +27,15 @@ RAW_FILES = [
 
 
 def load_data_source() -> str:
-    """Código de la única celda con la etiqueta `load-data` del capítulo."""
-    cells = [c for c in jupytext.read(CHAPTER).cells
-             if c.cell_type == "code" and "load-data" in c.metadata.get("tags", [])]
-    assert len(cells) == 1, "el capítulo debe tener exactamente una celda con la etiqueta load-data"
-    return cells[0].source
+    """Código de la celda `load-data`: la misma, letra por letra, en 01 y en 06."""
+    sources = {}
+    for chapter in (CHAPTERS / "01-panorama.md", CHAPTER):
+        cells = [c for c in jupytext.read(chapter).cells
+                 if c.cell_type == "code" and "load-data" in c.metadata.get("tags", [])]
+        assert len(cells) == 1, f"{chapter.name} debe tener exactamente una celda con la etiqueta load-data"
+        sources[chapter.name] = cells[0].source
+    assert len(set(sources.values())) == 1, "01 y 06 deben cargar FashionMNIST con la misma función"
+    return sources[CHAPTER.name]
 
 
 def block_network(monkeypatch: pytest.MonkeyPatch) -> None:

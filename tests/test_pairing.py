@@ -98,3 +98,51 @@ def test_first_cell_installs_whatever_the_notebook_imports_and_is_missing(md_pat
     required = ast.literal_eval(re.search(r"REQUIRED = (\[.*?\])", first.source).group(1))
     assert imported_packages(md_path) - {"IPython"} == set(required), (
         f"{md_path.stem}: REQUIRED = {required} no coincide con lo que importa el cuaderno")
+
+
+PLUMBING_MARK = "# Fontanería común a los seis capítulos"
+
+
+def plumbing_cell(md_path: Path):
+    """La celda de fontanería (estilo, save_figure, thousands) del cuaderno."""
+    cells = [c for c in jupytext.read(md_path).cells
+             if c.cell_type == "code" and c.source.startswith(PLUMBING_MARK)]
+    assert len(cells) == 1, f"{md_path.stem}: debe tener una sola celda de fontanería"
+    return cells[0]
+
+
+def test_the_plumbing_cell_is_identical_in_every_chapter_and_folded_on_the_site() -> None:
+    sources = {md.stem: plumbing_cell(md).source for md in notebook_sources()}
+    assert len(sources) == 6 and len(set(sources.values())) == 1, (
+        "la celda de fontanería difiere entre capítulos: cópiela igual en los seis")
+    for md in notebook_sources():
+        assert "hide-input" in plumbing_cell(md).metadata.get("tags", []), md.stem
+        setup = [c.source for c in jupytext.read(md).cells if c.cell_type == "code"]
+        assert sum("def save_figure" in source for source in setup) == 1, f"{md.stem}: save_figure repetida"
+
+
+def test_thousands_follow_the_rae() -> None:
+    """Espacio fino en los números de más de cuatro cifras; nada en los de cuatro."""
+    namespace: dict = {}
+    exec(plumbing_cell(notebook_sources()[0]).source, namespace)
+    thousands = namespace["thousands"]
+    assert thousands(12_760) == "12\u202f760"
+    assert thousands(60_000) == "60\u202f000"
+    assert thousands(101_770) == "101\u202f770"
+    assert thousands(1620) == "1620" and thousands(3190) == "3190" and thousands(50) == "50"
+    assert thousands(1620.0) == "1620"
+
+
+ENGLISH_THOUSANDS = re.compile(r"\b\d{1,3}(?:,\d{3})+\b")
+
+
+@pytest.mark.parametrize("md_path", notebook_sources(), ids=lambda p: p.stem)
+def test_no_number_is_grouped_with_commas(md_path: Path) -> None:
+    """«1,620 GB» se lee 1.62 en español: ni la prosa ni las salidas agrupan con comas."""
+    notebook = nbformat.read(md_path.with_suffix(".ipynb"), as_version=4)
+    texts = [c.source for c in notebook.cells if c.cell_type == "markdown"]
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            texts.append(output.get("text", "") or output.get("data", {}).get("text/plain", ""))
+    offenders = [m[0] for text in texts for m in ENGLISH_THOUSANDS.finditer(text)]
+    assert not offenders, f"{md_path.stem}: números con coma de miles: {offenders[:5]}"
