@@ -106,3 +106,38 @@ def test_math_is_served_from_the_site_itself(built_site: Path) -> None:
         assert (built_site / "chapters" / src.split("?")[0]).resolve().exists(), src
     html = (built_site / "chapters" / "02-probabilidad.html").read_text(encoding="utf-8")
     assert html.count('class="math notranslate nohighlight"') >= 5
+
+
+# --- Números de figura: los del libro ------------------------------------------------
+
+BOOK_CHAPTER = ROOT.parent / "shared" / "seed" / "capitulo-1.md"
+CAPTION = re.compile(r'<figure[^>]*id="(?P<id>fig-[^"]+)".*?<span class="caption-number">Figura (?P<number>[^<]+?)\s*</span>', re.S)
+
+
+def site_figure_numbers(built_site: Path) -> dict[str, str]:
+    """id de figura → número que muestra su leyenda, en todas las páginas de capítulo."""
+    numbers = {}
+    for page in sorted((built_site / "chapters").glob("*.html")):
+        for match in CAPTION.finditer(page.read_text(encoding="utf-8")):
+            numbers[match["id"]] = match["number"]
+    return numbers
+
+
+def test_book_figures_carry_the_book_number_and_companion_figures_a_letter(built_site: Path) -> None:
+    numbers = site_figure_numbers(built_site)
+    assert len(numbers) == 27, f"se esperaban 27 figuras con leyenda, hay {len(numbers)}"
+    book_captions = set(re.findall(r"^Figura (\d+):", BOOK_CHAPTER.read_text(encoding="utf-8"), re.M)) \
+        if BOOK_CHAPTER.exists() else {str(n) for n in range(1, 23)}
+    for figure_id, number in numbers.items():
+        own = re.match(r"fig-(\d{2})([a-z]?)-", figure_id)
+        if own[2]:                                   # del compañero: «06a», nunca un número del libro
+            assert number == own[1] + own[2], f"{figure_id} se numera «{number}»"
+        else:                                        # del libro: el mismo número que en el capítulo
+            assert number == str(int(own[1])) and number in book_captions, f"{figure_id} se numera «{number}»"
+
+
+def test_numref_text_uses_the_book_number(built_site: Path) -> None:
+    """Las referencias {numref} del texto dicen «Figura 20», no el orden de construcción."""
+    page = (built_site / "chapters" / "06-clasificacion.html").read_text(encoding="utf-8")
+    assert re.search(r'href="#fig-20-muestra-fashionmnist"[^>]*>.*?Figura 20</span>', page, re.S)
+    assert not re.search(r"Figura 2[3-9]\b", page)
