@@ -76,7 +76,7 @@ def python_without_package(tmp_path_factory: pytest.TempPathFactory) -> Path:
     instale con pip va a su propio site-packages.
     """
     root = tmp_path_factory.mktemp("jupyter-local")
-    venv.EnvBuilder(with_pip=True, symlinks=True).create(root / "venv")
+    venv.EnvBuilder(with_pip=False, symlinks=True).create(root / "venv")   # pip llega por el espejo
     python = root / "venv" / "bin" / "python"
     own_site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                               capture_output=True, text=True, check=True).stdout.strip()
