@@ -142,7 +142,53 @@ def test_no_number_is_grouped_with_commas(md_path: Path) -> None:
     notebook = nbformat.read(md_path.with_suffix(".ipynb"), as_version=4)
     texts = [c.source for c in notebook.cells if c.cell_type == "markdown"]
     for cell in notebook.cells:
+        if "listado-del-libro" in cell.metadata.get("tags", []):
+            continue   # el código del libro, tal cual: torchsummary escribe «3,140»
         for output in cell.get("outputs", []):
             texts.append(output.get("text", "") or output.get("data", {}).get("text/plain", ""))
     offenders = [m[0] for text in texts for m in ENGLISH_THOUSANDS.finditer(text)]
     assert not offenders, f"{md_path.stem}: números con coma de miles: {offenders[:5]}"
+
+
+# --- Los listados del libro (sección 1.2.2.3), reconocibles en el cuaderno 06 ---------
+
+BOOK_CHAPTER = ROOT.parent / "shared" / "seed" / "capitulo-1.md"
+LISTING_TAG = "listado-del-libro"
+# Líneas del libro que el cuaderno cambia a propósito, y por qué (cada una, en la errata
+# o en el texto de su celda). Las demás tienen que estar tal cual.
+BOOK_LINES_CHANGED = {
+    "dataset = datasets.FashionMNIST('data', download=True,": "carpeta DATA",
+    "n = random.randint(0, len(dataset))": "randint incluye el extremo: len(dataset) - 1",
+    "dataloader = DataLoader(dataset, batch_size=32, shuffle=True)": "generador con semilla",
+    "summary(mlp, input_size=(input_dim,))": "device='cpu' (falla con GPU)",
+    "DEVICE = torch.device('cuda' if torch.cuda.is_available() else 'cpu')": "DEVICE de la preparación",
+    "def train(net: nn.Module, optimizer: optim.Optimizer, dataloader: DataLoader, epochs:": "línea partida en el PDF",
+    "int) -> None:": "línea partida en el PDF",
+    "def make_prediction(net: nn.Module, images: list[torch.Tensor], true_labels:": "línea partida en el PDF",
+    "list[int]) -> None:": "línea partida en el PDF",
+    "plt.title(f'Etiqueta real: {labels[true_labels[i]]}\\nPredicción:": "cadena partida en el PDF",
+    "{labels[label_pred]} ({100*prob:.0f}%)')": "cadena partida en el PDF",
+}
+
+
+def book_listing_lines() -> list[str]:
+    """Líneas de código de los bloques de la sección 1.2.2.3 del capítulo."""
+    text = BOOK_CHAPTER.read_text(encoding="utf-8")
+    section = text[text.index("from torchsummary import summary") - 400:]
+    blocks = re.findall(r"^```[a-z]*\n(.*?)^```", section, re.S | re.M)
+    return [line.strip() for block in blocks for line in block.splitlines() if line.strip()]
+
+
+def test_every_book_listing_line_is_in_a_listing_cell_of_06() -> None:
+    if not BOOK_CHAPTER.exists():
+        pytest.skip(f"no está el texto del capítulo en {BOOK_CHAPTER}")
+    chapter = ROOT / "chapters" / "06-clasificacion.md"
+    cells = [c.source for c in jupytext.read(chapter).cells
+             if c.cell_type == "code" and LISTING_TAG in c.metadata.get("tags", [])]
+    ours = {line.strip() for source in cells for line in source.splitlines()}
+    lines = book_listing_lines()
+    assert len(lines) > 60, f"solo se leyeron {len(lines)} líneas de los listados del libro"
+    missing = [line for line in lines if line not in ours and line not in BOOK_LINES_CHANGED]
+    assert not missing, f"líneas del libro que no están en los listados de 06: {missing}"
+    unused = [line for line in BOOK_LINES_CHANGED if line not in lines]
+    assert not unused, f"cambios declarados que ya no corresponden al libro: {unused}"
