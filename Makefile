@@ -13,7 +13,7 @@ export BOOK_DATA
 # Pruebas en paralelo (pytest-xdist): las celdas de un cuaderno siguen juntas y en orden.
 PYTEST := $(BIN)/python -m pytest -n auto --dist loadgroup
 
-.PHONY: book book-full test test-portable notebooks venv lock clean
+.PHONY: book book-full test test-portable notebooks reader-notebooks venv lock clean
 
 venv: $(STAMP)
 
@@ -50,9 +50,15 @@ test: $(STAMP)
 test-portable: $(STAMP)
 	$(BIN)/python -m pytest -n auto --dist worksteal -m alone tests/test_alone.py
 
-## make notebooks: re-sincroniza cada .md con su .ipynb y lo ejecuta (guarda salidas y figuras)
+## make notebooks: ejecuta cada .md (salidas y figuras) y guarda en chapters/*.ipynb su
+## edición para lectores (markdown sin MyST, leyendas visibles; _ext/edicion_lectores.py)
 notebooks: $(STAMP)
 	$(BIN)/python tools/execute_notebooks.py
+	$(MAKE) reader-notebooks
+
+## make reader-notebooks: solo la edición para lectores (tras cambiar texto, no código)
+reader-notebooks: book
+	cp _build/lectores/chapters/*.ipynb chapters/
 
 clean:
 	rm -rf _build .jupyter_cache

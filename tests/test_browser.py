@@ -132,8 +132,9 @@ def browser(site_url: str) -> Iterator[object]:
 def visits(browser, site_url: str, built_site: Path) -> dict[str, Visit]:
     """Abre cada página una vez, guarda su captura y devuelve lo observado."""
     screenshots = built_site.parent / "screenshots"
-    shutil.rmtree(screenshots, ignore_errors=True)
-    screenshots.mkdir(parents=True)
+    screenshots.mkdir(parents=True, exist_ok=True)
+    for old in screenshots.glob("*.png"):      # las de los cuadernos (cuadernos/) son de test_lectores.py
+        old.unlink()
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="es-ES")
     current: list[Visit] = []
 

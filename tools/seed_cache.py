@@ -6,6 +6,10 @@ puede mostrar esas salidas sin ejecutar todo otra vez: la caché de jupyter-book
 acepta un gemelo si su código coincide exactamente con el del .md (mismo hash), de modo
 que un capítulo cuyo .md cambió y cuyo gemelo quedó viejo sí se vuelve a ejecutar.
 
+El gemelo es la edición para lectores (_ext/edicion_lectores.py): sus celdas plegadas
+llevan metadatos de más (`jupyter.source_hidden`, `cellView`) y jupyter-cache incluye
+los metadatos de celda en el hash; por eso se siembra con los metadatos de celda del .md.
+
 Uso: python tools/seed_cache.py [carpeta-de-caché]
 """
 
@@ -14,8 +18,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import jupytext
 import nbformat
 from jupyter_cache import get_cache
+from jupyter_cache.base import CacheBundleIn
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,12 +32,20 @@ def seed(cache_path: Path) -> int:
     added = 0
     for twin in sorted((ROOT / "chapters").glob("*.ipynb")):
         notebook = nbformat.read(twin, as_version=4)
+        source = jupytext.read(twin.with_suffix(".md"))
+        code = [c for c in notebook.cells if c.cell_type == "code"]
+        source_code = [c for c in source.cells if c.cell_type == "code"]
+        if [c.source for c in code] != [c.source for c in source_code]:
+            continue                      # gemelo viejo: jupyter-book ejecutará el .md
+        for cell, source_cell in zip(code, source_code):
+            cell.metadata = source_cell.metadata
         try:
             cache.match_cache_notebook(notebook)
             continue                      # ya está en la caché
         except KeyError:
             pass
-        cache.cache_notebook_file(str(twin), uri=str(twin.with_suffix(".md")), check_validity=True, overwrite=True)
+        bundle = CacheBundleIn(nb=notebook, uri=str(twin.with_suffix(".md")))
+        cache.cache_notebook_bundle(bundle, check_validity=True, overwrite=True)
         added += 1
     return added
 

@@ -1,0 +1,305 @@
+"""Edición para lectores: el .ipynb de cada capítulo, legible fuera del sitio.
+
+Colab, Jupyter, VS Code y el visor de GitHub muestran el markdown de un cuaderno tal
+cual: un `{numref}` o un `:::{note}` de MyST se ven como código. Al terminar de
+construir el sitio (evento `build-finished`), esta extensión escribe para cada capítulo
+`_build/lectores/chapters/NN-nombre.ipynb`:
+
+- las celdas de código y sus salidas son las del gemelo ejecutado `chapters/NN-nombre.ipynb`
+  (las que comprueba nbval), con el código exactamente igual al del .md;
+- el markdown sale del .md con cada referencia resuelta por el mismo entorno de Sphinx
+  que dibuja el sitio, de modo que dice lo mismo que la página: «Figura 20», «(3)»,
+  «[Kingma and Welling, 2013]», enlaces absolutos al sitio (`html_baseurl`) para
+  `{doc}` y `{ref}`; las ecuaciones numeradas llevan `\\tag{n}`; las notas y
+  admoniciones son citas en bloque con su título en negrita; el bloque
+  `{bibliography}` es una lista de referencias con ancla para cada cita;
+- debajo de cada figura, una celda de markdown con su leyenda («**Figura 20.** …»);
+- las celdas plegadas en el sitio (`hide-input`, `hide-cell`) llegan plegadas a
+  Jupyter (`jupyter.source_hidden`) y a Colab (`cellView: form`).
+
+`make notebooks` copia esos cuadernos sobre `chapters/*.ipynb`, que es lo que abren el
+botón de Colab, la portada y la descarga; tests/test_lectores.py comprueba que los
+cuadernos guardados son exactamente los que resultan de la construcción.
+
+Se eligió este paso propio frente a `sphinx-tojupyter` (el constructor de QuantEcon):
+aquel genera cuadernos sin ejecutar (habría que volver a fundir las salidas celda a
+celda), pierde las leyendas de las figuras de myst-nb (están en los metadatos de la
+celda de código), convierte las admoniciones en títulos y exige una segunda
+construcción de Sphinx con otro constructor. Aquí se reutiliza la construcción HTML que
+`make book` y `make test` ya hacen y las funciones de resolución de los dominios de
+Sphinx (`std`, `math`, `cite`), que son las que escriben el texto del sitio.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from pathlib import Path
+
+import jupytext
+import nbformat
+from pybtex.backends.markdown import Backend as MarkdownBackend
+from docutils import nodes
+from docutils.nodes import make_id
+from sphinx.addnodes import pending_xref
+from sphinx.application import Sphinx
+from sphinx.locale import admonitionlabels
+from sphinx.util import logging
+
+
+logger = logging.getLogger(__name__)
+
+OUTPUT_FOLDER = "lectores"          # _build/lectores/chapters/NN-nombre.ipynb
+CHAPTER_PREFIX = "chapters/"
+ROLE = re.compile(r"\{(?P<role>[a-z]+(?::[a-z]+)?)\}`(?P<body>[^`]*)`")
+EXPLICIT_TITLE = re.compile(r"^(?P<title>.+?)\s*<(?P<target>[^<>]+)>$", re.DOTALL)
+LABEL_LINE = re.compile(r"^\([\w-]+\)=[ \t]*\n", re.MULTILINE)
+LABELLED_MATH = re.compile(r"\$\$(?P<body>.*?)\$\$[ \t]*\((?P<label>[\w-]+)\)", re.DOTALL)
+FENCE_OPEN = re.compile(r"^(?P<fence>:{3,}|`{3,})\{(?P<name>[\w-]+)\}[ \t]*(?P<argument>.*)$")
+OPTION_LINE = re.compile(r"^:[\w-]+:.*$")
+FOLDED_TAGS = {"hide-input", "hide-cell"}
+CAPTION_CELL = "leyenda"            # metadata["edicion_lectores"] de las celdas añadidas
+REFERENCES_ANCHOR = "ref-"
+
+
+class ReaderRenderer:
+    """Convierte el markdown MyST de un capítulo en markdown corriente, con el entorno del sitio."""
+
+    def __init__(self, app: Sphinx, docname: str) -> None:
+        self.app = app
+        self.env = app.env
+        self.builder = app.builder
+        self.docname = docname
+        self.baseurl = app.config.html_baseurl.rstrip("/") + "/"
+        self.cited: dict[str, str] = {}       # clave → texto de la cita, por orden de aparición
+
+    # --- Referencias cruzadas -----------------------------------------------------------
+
+    def _pending(self, domain: str, role: str, target: str, explicit: bool) -> pending_xref:
+        node = pending_xref("", refdomain=domain, reftype=role, reftarget=target,
+                            refexplicit=explicit, refwarn=True, refdoc=self.docname)
+        return node
+
+    def numref(self, target: str, title: str | None) -> str:
+        """«Figura 20», como el `{numref}` del sitio (con el número del libro)."""
+        std = self.env.get_domain("std")
+        contnode = nodes.inline("", title or "")
+        node = self._pending("std", "numref", target, title is not None)
+        resolved = std.resolve_xref(self.env, self.docname, self.builder, "numref",
+                                    target, node, contnode)
+        if resolved is None:
+            raise ValueError(f"{self.docname}: no encuentro la figura «{target}»")
+        return resolved.astext()
+
+    def equation_number(self, label: str) -> str:
+        """El número que el sitio escribe junto a la ecuación `label` (sin paréntesis)."""
+        math = self.env.get_domain("math")
+        if label not in math.equations:
+            raise ValueError(f"{self.docname}: no encuentro la ecuación «{label}»")
+        docname, number = math.equations[label]
+        if self.env.config.math_numfig and self.env.config.numfig:
+            numbers = self.env.toc_fignumbers.get(docname, {}).get("displaymath", {})
+            return ".".join(map(str, numbers.get(make_id(f"equation-{label}"), ())))
+        return str(number)
+
+    def eq(self, target: str) -> str:
+        return f"({self.equation_number(target)})"
+
+    def cite(self, role: str, keys: str) -> str:
+        """La cita con el texto del sitio («[Ho et al., 2020]»), cada nombre enlazado a su referencia."""
+        cite = self.env.get_domain("cite")
+        typ = role.split(":", 1)[1] if ":" in role else "p"
+        resolved = cite.resolve_xref(self.env, self.docname, self.builder, typ, keys,
+                                     self._pending("cite", typ, keys, False), nodes.inline())
+        text = resolved.astext()
+        for key in [k.strip() for k in keys.split(",")]:
+            single = cite.resolve_xref(self.env, self.docname, self.builder, typ, key,
+                                       self._pending("cite", typ, key, False), nodes.inline())
+            label = next(single.findall(nodes.reference)).astext()
+            self.cited.setdefault(key, label)
+            text = text.replace(label, f"[{label}](#{REFERENCES_ANCHOR}{key})", 1)
+        return text
+
+    def page_url(self, docname: str, anchor: str = "") -> str:
+        return self.baseurl + docname + ".html" + (f"#{anchor}" if anchor else "")
+
+    def doc(self, target: str, title: str | None) -> str:
+        if target.startswith("/"):
+            docname = target.lstrip("/")
+        else:
+            docname = str(Path(self.docname).parent.joinpath(target)).replace("\\", "/")
+            docname = str(Path(docname)).replace("\\", "/")
+            parts: list[str] = []
+            for part in docname.split("/"):
+                if part == "..":
+                    parts.pop()
+                elif part not in ("", "."):
+                    parts.append(part)
+            docname = "/".join(parts)
+        if docname not in self.env.titles:
+            raise ValueError(f"{self.docname}: no encuentro la página «{target}»")
+        return f"[{title or self.env.titles[docname].astext()}]({self.page_url(docname)})"
+
+    def ref(self, target: str, title: str | None) -> str:
+        std = self.env.get_domain("std")
+        if target not in std.labels:
+            raise ValueError(f"{self.docname}: no encuentro la etiqueta «{target}»")
+        docname, anchor, section = std.labels[target]
+        return f"[{title or section}]({self.page_url(docname, anchor)})"
+
+    def role(self, match: re.Match[str]) -> str:
+        role, body = match["role"], match["body"]
+        explicit = EXPLICIT_TITLE.match(body)
+        title, target = (explicit["title"], explicit["target"]) if explicit else (None, body)
+        if role == "numref":
+            return self.numref(target, title)
+        if role == "eq":
+            return self.eq(target)
+        if role.startswith("cite"):
+            return self.cite(role, body)
+        if role == "doc":
+            return self.doc(target, title)
+        if role == "ref":
+            return self.ref(target, title)
+        raise ValueError(f"{self.docname}: el rol {{{role}}} no tiene traducción para cuadernos")
+
+    # --- Bloques ------------------------------------------------------------------------
+
+    def labelled_math(self, match: re.Match[str]) -> str:
+        body = match["body"].rstrip()
+        return f"$${body} \\tag{{{self.equation_number(match['label'])}}}\n$$"
+
+    def blocks(self, text: str) -> str:
+        """Admoniciones `:::{note}` y `:::{admonition} Título` → citas en bloque; la bibliografía → lista."""
+        lines = text.split("\n")
+        out: list[str] = []
+        index = 0
+        while index < len(lines):
+            opened = FENCE_OPEN.match(lines[index])
+            if not opened:
+                out.append(lines[index])
+                index += 1
+                continue
+            fence, name = opened["fence"], opened["name"]
+            end = next((j for j in range(index + 1, len(lines)) if lines[j].strip() == fence), None)
+            if end is None:
+                raise ValueError(f"{self.docname}: bloque {{{name}}} sin cerrar")
+            body = [line for line in lines[index + 1:end]]
+            while body and OPTION_LINE.match(body[0]):
+                body.pop(0)
+            while body and not body[0].strip():
+                body.pop(0)
+            if name == "bibliography":
+                out.append("{{REFERENCIAS}}")
+            elif name == "admonition" or name in admonitionlabels:
+                title = opened["argument"].strip() if name == "admonition" else admonitionlabels[name]
+                quoted = [f"> **{title}**", ">"] + [f"> {line}".rstrip() for line in self.blocks("\n".join(body)).split("\n")]
+                out.extend(quoted)
+            else:
+                raise ValueError(f"{self.docname}: la directiva {{{name}}} no tiene traducción para cuadernos")
+            index = end + 1
+        return "\n".join(out)
+
+    def markdown(self, text: str) -> str:
+        text = LABEL_LINE.sub("", text)
+        text = LABELLED_MATH.sub(self.labelled_math, text)
+        text = self.blocks(text)
+        return ROLE.sub(self.role, text)
+
+    def reference_list(self) -> str:
+        """Las referencias citadas en el cuaderno, con el texto de la bibliografía del sitio."""
+        cite = self.env.get_domain("cite")
+        markdown = PlainMarkdown()
+        entries = {c.key: c for c in cite.citations if c.bibliography_key.docname == self.docname}
+        items = []
+        for key, label in self.cited.items():
+            entry = entries.get(key) or next(c for c in cite.citations if c.key == key)
+            text = " ".join(entry.formatted_entry.text.render(markdown).split())
+            items.append(f'- <a id="{REFERENCES_ANCHOR}{key}"></a>**{label}.** {text}')
+        return "\n".join(items)
+
+
+class PlainMarkdown(MarkdownBackend):
+    """Markdown de pybtex sin barras ante cada punto o guion: solo escapa lo que marca formato."""
+
+    symbols = {**MarkdownBackend.symbols, "ndash": "–"}
+
+    def format_str(self, text: str) -> str:
+        for special in ("\\", "`", "*", "_", "[", "]"):
+            text = text.replace(special, "\\" + special)
+        return text
+
+
+def caption_cell(renderer: ReaderRenderer, figure: dict[str, str]) -> nbformat.NotebookNode:
+    """La leyenda de una figura de myst-nb como celda de markdown: «**Figura 20.** …»."""
+    number = renderer.numref(figure["name"], None)
+    caption = renderer.markdown(figure["caption"].strip())
+    cell = nbformat.v4.new_markdown_cell(f"**{number}.** {caption}")
+    cell.metadata["edicion_lectores"] = CAPTION_CELL
+    return cell
+
+
+def reader_notebook(app: Sphinx, docname: str) -> nbformat.NotebookNode:
+    """Funde el .md (texto y código) con su gemelo ejecutado (salidas) en la edición para lectores."""
+    source_path = Path(app.srcdir) / f"{docname}.md"
+    executed_path = source_path.with_suffix(".ipynb")
+    source = jupytext.read(source_path)
+    executed = nbformat.read(executed_path, as_version=4)
+    executed_code = [c for c in executed.cells if c.cell_type == "code"]
+    source_code = [c for c in source.cells if c.cell_type == "code"]
+    if [c.source for c in executed_code] != [c.source for c in source_code]:
+        raise ValueError(f"{executed_path.name} no tiene el código de {source_path.name}: "
+                         "ejecute `make notebooks`")
+    renderer = ReaderRenderer(app, docname)
+    cells: list[nbformat.NotebookNode] = []
+    outputs = iter(executed_code)
+    for cell in source.cells:
+        if cell.cell_type == "markdown":
+            cells.append(nbformat.v4.new_markdown_cell(renderer.markdown(cell.source)))
+            continue
+        if cell.cell_type != "code":
+            raise ValueError(f"{source_path.name}: celda {cell.cell_type} inesperada")
+        ran = next(outputs)
+        code = nbformat.v4.new_code_cell(cell.source, execution_count=ran.execution_count,
+                                         outputs=copy.deepcopy(ran.outputs))
+        code.metadata = copy.deepcopy(cell.metadata)
+        if FOLDED_TAGS & set(cell.metadata.get("tags", [])):
+            code.metadata["jupyter"] = {"source_hidden": True}
+            code.metadata["cellView"] = "form"
+        cells.append(code)
+        figure = cell.metadata.get("mystnb", {}).get("figure")
+        if figure:
+            cells.append(caption_cell(renderer, figure))
+    references = renderer.reference_list()
+    for cell in cells:
+        if "{{REFERENCIAS}}" in cell.source:
+            cell.source = cell.source.replace("{{REFERENCIAS}}", references)
+    for index, cell in enumerate(cells):
+        cell.id = f"c{index:03d}"
+    metadata = {key: value for key, value in source.metadata.items() if key != "jupytext"}
+    metadata["language_info"] = executed.metadata.get("language_info", {"name": "python"})
+    notebook = nbformat.v4.new_notebook(cells=cells, metadata=metadata)
+    return notebook
+
+
+def write_reader_notebooks(app: Sphinx, exception: Exception | None) -> None:
+    if exception is not None or app.builder.name != "html":
+        return
+    folder = Path(app.outdir).parent / OUTPUT_FOLDER
+    for docname in sorted(app.env.found_docs):
+        if not docname.startswith(CHAPTER_PREFIX):
+            continue
+        try:
+            notebook = reader_notebook(app, docname)
+        except (ValueError, StopIteration) as error:
+            logger.warning(f"edición para lectores de {docname}: {error}", type="lectores")
+            continue
+        target = folder / f"{docname}.ipynb"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.validate(notebook)
+        target.write_text(nbformat.writes(notebook) + "\n", encoding="utf-8")
+
+
+def setup(app: Sphinx) -> dict[str, object]:
+    app.connect("build-finished", write_reader_notebooks)
+    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
