@@ -13,7 +13,7 @@ export BOOK_DATA
 # Pruebas en paralelo (pytest-xdist): las celdas de un cuaderno siguen juntas y en orden.
 PYTEST := $(BIN)/python -m pytest -n auto --dist loadgroup
 
-.PHONY: book book-full test test-portable notebooks reader-notebooks venv lock clean
+.PHONY: book book-full test test-portable notebooks reader-notebooks data colab-latest venv lock clean
 
 venv: $(STAMP)
 
@@ -59,6 +59,23 @@ notebooks: $(STAMP)
 ## make reader-notebooks: solo la edición para lectores (tras cambiar texto, no código)
 reader-notebooks: book
 	cp _build/lectores/chapters/*.ipynb chapters/
+
+## make data: descarga FashionMNIST con torchvision en $(BOOK_DATA) si falta (necesita red;
+## sin red, copie los cuatro .gz en data/FashionMNIST/raw/, como hace .ci/run)
+data: $(STAMP)
+	$(BIN)/python -c "from torchvision import datasets; [datasets.FashionMNIST('$(BOOK_DATA)', train=t, download=True) for t in (True, False)]"
+
+## make colab-latest: cada cuaderno de lectores, solo, con las últimas versiones (sin fijar)
+## de lo que trae Colab, en .venv-latest. Comprueba que corren y que sus assert se cumplen,
+## no que las salidas sean idénticas. Lo usa el flujo semanal colab-al-dia.yml.
+LATEST := .venv-latest
+colab-latest:
+	@test -x $(LATEST)/bin/python || $(PYTHON) -m venv $(LATEST)
+	$(LATEST)/bin/python -m pip install --disable-pip-version-check -q --upgrade \
+	  torch torchvision numpy scipy matplotlib torchsummary tqdm nbclient nbformat ipykernel
+	$(LATEST)/bin/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	$(LATEST)/bin/python -m pip list --disable-pip-version-check | grep -i -E '^(torch|torchvision|numpy|scipy|matplotlib) '
+	$(LATEST)/bin/python tools/run_alone.py
 
 clean:
 	rm -rf _build .jupyter_cache
