@@ -32,12 +32,12 @@ lock: $(STAMP)
 ## .ipynb ejecutados (sembrados en la caché); un capítulo cuyo .md cambió se re-ejecuta.
 book: $(STAMP)
 	$(BIN)/python tools/seed_cache.py
-	$(BIN)/jupyter-book build . -W -n --keep-going
+	$(BIN)/jupyter-book build . --all -W -n --keep-going
 
 ## make book-full: igual, pero con la caché vacía: ejecuta todos los cuadernos
 book-full: $(STAMP)
 	rm -rf .jupyter_cache _build/html _build/.doctrees _build/jupyter_execute
-	$(BIN)/jupyter-book build . -W -n --keep-going
+	$(BIN)/jupyter-book build . --all -W -n --keep-going
 
 ## make test: emparejamiento, nbval estricto, figuras regeneradas, candado, sitio y enlaces
 test: $(STAMP)

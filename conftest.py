@@ -74,7 +74,8 @@ def notebook_sources() -> list[Path]:
 
 @pytest.fixture(scope="session")
 def built_site() -> Path:
-    """Construye el libro con `jupyter-book build . -W -n --keep-going` (advertencias = errores).
+    """Construye el libro con `jupyter-book build . --all -W -n --keep-going` (advertencias = errores;
+    `--all` reescribe todas las páginas, para que sitemap.xml las liste todas).
 
     Como `make book`, siembra antes la caché con los gemelos ejecutados (que nbval valida
     en esta misma sesión), de modo que no se ejecuta dos veces lo que nbval ya ejecutó.
@@ -84,7 +85,7 @@ def built_site() -> Path:
         return Path(os.environ["BOOK_HTML"]).resolve()
     bin_dir = Path(sys.executable).parent
     subprocess.run([str(bin_dir / "python"), "tools/seed_cache.py"], cwd=ROOT, check=True, capture_output=True)
-    command = [str(bin_dir / "jupyter-book"), "build", ".", "-W", "-n", "--keep-going"]
+    command = [str(bin_dir / "jupyter-book"), "build", ".", "--all", "-W", "-n", "--keep-going"]
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, f"la construcción estricta falló:\n{result.stdout[-6000:]}\n{result.stderr[-4000:]}"
     return BUILD_HTML

@@ -72,6 +72,7 @@ class ReaderRenderer:
         self.docname = docname
         self.baseurl = app.config.html_baseurl.rstrip("/") + "/"
         self.cited: dict[str, str] = {}       # clave → texto de la cita, por orden de aparición
+        self.exercises: dict[str, int] = {}   # etiqueta de cada {exercise} → su número en la página
 
     # --- Referencias cruzadas -----------------------------------------------------------
 
@@ -191,6 +192,14 @@ class ReaderRenderer:
                 body.pop(0)
             if name == "bibliography":
                 out.append("{{REFERENCIAS}}")
+            elif name == "exercise":
+                label = self.option(lines[index + 1:end], "label")
+                title = f"Ejercicio {self.exercises[label]}"
+                out.extend([f"> **{title}**", ">"] + [f"> {line}".rstrip() for line in self.blocks("\n".join(body)).split("\n")])
+            elif name == "solution-start":
+                out.append(f"**Solución del ejercicio {self.exercises[opened['argument'].strip()]}**")
+            elif name == "solution-end":
+                pass
             elif name == "admonition" or name in admonitionlabels:
                 title = opened["argument"].strip() if name == "admonition" else admonitionlabels[name]
                 quoted = [f"> **{title}**", ">"] + [f"> {line}".rstrip() for line in self.blocks("\n".join(body)).split("\n")]
@@ -199,6 +208,11 @@ class ReaderRenderer:
                 raise ValueError(f"{self.docname}: la directiva {{{name}}} no tiene traducción para cuadernos")
             index = end + 1
         return "\n".join(out)
+
+    @staticmethod
+    def option(lines: list[str], name: str) -> str:
+        """Valor de la opción `:name:` de una directiva."""
+        return next(line.split(":", 2)[2].strip() for line in lines if line.startswith(f":{name}:"))
 
     def markdown(self, text: str) -> str:
         text = LABEL_LINE.sub("", text)
@@ -251,11 +265,15 @@ def reader_notebook(app: Sphinx, docname: str) -> nbformat.NotebookNode:
         raise ValueError(f"{executed_path.name} no tiene el código de {source_path.name}: "
                          "ejecute `make notebooks`")
     renderer = ReaderRenderer(app, docname)
+    labels = re.findall(r"^:{3,}\{exercise\}.*\n:label: ([\w-]+)", source_path.read_text(encoding="utf-8"), re.M)
+    renderer.exercises = {label: number for number, label in enumerate(labels, 1)}
     cells: list[nbformat.NotebookNode] = []
     outputs = iter(executed_code)
     for cell in source.cells:
         if cell.cell_type == "markdown":
-            cells.append(nbformat.v4.new_markdown_cell(renderer.markdown(cell.source)))
+            text = renderer.markdown(cell.source).strip()
+            if text:                      # p. ej. una celda que solo cerraba una solución
+                cells.append(nbformat.v4.new_markdown_cell(text))
             continue
         if cell.cell_type != "code":
             raise ValueError(f"{source_path.name}: celda {cell.cell_type} inesperada")

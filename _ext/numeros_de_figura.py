@@ -33,13 +33,21 @@ def book_number(figure_id: str) -> tuple[int | str, ...] | None:
 
 
 def renumber_figures(app: Sphinx, env: BuildEnvironment) -> list[str]:
-    """Pone a cada figura con nombre `fig-…` el número del libro (o su etiqueta del compañero)."""
+    """Pone a cada figura con nombre `fig-…` el número del libro (o su etiqueta del compañero).
+
+    Los ejercicios (sphinx-exercise) se numeran por página, 1, 2, 3…, en el orden en que
+    aparecen, como los cuentan los comentarios «Solución del ejercicio N» del código; Sphinx
+    los numeraría seguidos a lo largo del libro.
+    """
     for numbers in env.toc_fignumbers.values():
         figures = numbers.get("figure", {})
         for figure_id in list(figures):
             number = book_number(figure_id)
             if number is not None:
                 figures[figure_id] = number
+        exercises = numbers.get("exercise", {})
+        for position, exercise_id in enumerate(sorted(exercises, key=exercises.get), start=1):
+            exercises[exercise_id] = (position,)
     return []
 
 

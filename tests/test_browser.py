@@ -65,6 +65,12 @@ INSPECT_PAGE = r"""
     citations,
     codeBlocks: document.querySelectorAll('div.highlight pre').length,
     copyButtons: document.querySelectorAll('button.copybtn').length,
+    exercises: document.querySelectorAll('div.exercise').length,
+    solutions: [...document.querySelectorAll('div.solution')].map(s => ({
+      folded: s.classList.contains('dropdown') && !!s.querySelector('.cell')
+              && !s.querySelector('.cell').checkVisibility({checkVisibilityCSS: true}),
+      linksToExercise: !!s.querySelector('.admonition-title a[href^="#ej-"]'),
+    })),
   };
 }
 """
@@ -166,6 +172,9 @@ def visits(browser, site_url: str, built_site: Path) -> dict[str, Visit]:
         page.evaluate(WAIT_FOR_MATHJAX)
         visit.data = page.evaluate(INSPECT_PAGE)
         page.screenshot(path=str(screenshots / (name.replace("/", "_").removesuffix(".html") + ".png")))
+        if visit.data.get("exercises"):          # los ejercicios, con las soluciones plegadas
+            page.locator("div.exercise").first.scroll_into_view_if_needed()
+            page.screenshot(path=str(screenshots / ("ejercicios_" + name.replace("/", "_").removesuffix(".html") + ".png")))
         page.close()
         results[name] = visit
     context.close()
@@ -200,6 +209,16 @@ def test_math_on_chapter_pages(visits: dict[str, Visit], name: str) -> None:
 
 
 @pytest.mark.parametrize("name", CHAPTER_PAGES)
+def test_exercises_show_with_their_solutions_folded(visits: dict[str, Visit], name: str, built_site: Path) -> None:
+    """sphinx-exercise: cada solución empieza plegada, enlazada a su ejercicio (captura en _build/screenshots)."""
+    data = visits[name].data
+    assert data["exercises"] >= 2 and data["solutions"], name
+    assert all(s["folded"] and s["linksToExercise"] for s in data["solutions"]), data["solutions"]
+    shot = built_site.parent / "screenshots" / ("ejercicios_" + name.replace("/", "_").removesuffix(".html") + ".png")
+    assert shot.is_file()
+
+
+@pytest.mark.parametrize("name", CHAPTER_PAGES)
 def test_chapter_has_its_colab_button(visits: dict[str, Visit], name: str) -> None:
     notebook = Path(name).with_suffix(".ipynb").name
     colab = [href for href in visits[name].data["colab"] if href.startswith(COLAB_PREFIX)]
@@ -231,7 +250,7 @@ def test_code_blocks_have_a_copy_button(visits: dict[str, Visit], name: str) -> 
 
 
 def test_screenshots_were_saved(visits: dict[str, Visit], built_site: Path) -> None:
-    shots = sorted((built_site.parent / "screenshots").glob("*.png"))
+    shots = sorted(s for s in (built_site.parent / "screenshots").glob("*.png") if not s.name.startswith("ejercicios_"))
     assert len(shots) == len(PAGES) and all(s.stat().st_size > 5_000 for s in shots)
 
 

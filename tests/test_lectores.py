@@ -233,3 +233,20 @@ def test_a_notebook_that_says_it_asks_for_a_gpu_does(md_path: Path) -> None:
     assert says_so == asks, f"{md_path.stem}: el texto y los metadatos no dicen lo mismo sobre la GPU"
     if asks:
         assert notebook.metadata["colab"]["gpuType"] == "T4"   # la que nombra el texto
+
+
+@pytest.mark.parametrize("md_path", notebook_sources(), ids=lambda p: p.stem)
+def test_exercises_and_solutions_are_plain_markdown_and_code(md_path: Path) -> None:
+    """Cada {exercise} es una cita «**Ejercicio N**»; cada solución, un título y su código ejecutado."""
+    source = md_path.read_text(encoding="utf-8")
+    cells = reader(md_path).cells
+    exercises = [c for c in cells if c.cell_type == "markdown" and re.search(r"^> \*\*Ejercicio \d+\*\*", c.source, re.M)]
+    titles = re.findall(r"^> \*\*Ejercicio (\d+)\*\*", "\n".join(c.source for c in exercises), re.M)
+    assert titles == [str(n) for n in range(1, source.count(":::{exercise}") + 1)]
+    solved = [i for i, c in enumerate(cells) if c.cell_type == "markdown"
+              and re.search(r"^\*\*Solución del ejercicio \d+\*\*$", c.source, re.M)]
+    assert len(solved) == source.count(":::{solution-start}")
+    for index in solved:
+        number = re.search(r"^\*\*Solución del ejercicio (\d+)\*\*$", cells[index].source, re.M)[1]
+        code = cells[index + 1]
+        assert code.cell_type == "code" and code.outputs and f"ejercicio {number}" in code.source.lower()

@@ -140,8 +140,13 @@ def test_no_local_link_or_resource_dangles(built_site: Path) -> None:
             if not url or not is_local(url) or url.startswith(("mailto:", "javascript:", "data:")):
                 continue
             parts = urlsplit(url)
-            target = (path.parent / unquote(parts.path)).resolve() if parts.path else path
             where = f"{path.relative_to(built_site)}: <{tag}> {url}"
+            if parts.path.startswith("/"):   # la 404: rutas absolutas bajo la ruta de html.baseurl
+                site_path = urlsplit(CONFIG["html"]["baseurl"]).path
+                assert parts.path.startswith(site_path), f"{where}: fuera del sitio"
+                target = (built_site / unquote(parts.path.removeprefix(site_path))).resolve()
+            else:
+                target = (path.parent / unquote(parts.path)).resolve() if parts.path else path
             if target.is_dir():
                 target = target / "index.html"
             if not target.is_file():
