@@ -44,8 +44,8 @@ test: $(STAMP)
 	$(PYTEST) -m "not alone"
 
 ## make test-portable: lo que CI añade a make test. Cada cuaderno copiado a una carpeta
-## vacía, dos veces: como en Colab (google.colab presente) con PyTorch y NumPy sin SIMD,
-## y como un Jupyter local al que le falta torchsummary (con AVX-512, en el camino AVX2).
+## vacía: como en Colab (google.colab presente) con PyTorch y NumPy sin SIMD, y el 06 (o,
+## con AVX-512, los seis en el camino AVX2) como un Jupyter local al que le falta torchsummary.
 ## En ambas pasa nbval y sus figuras se comparan con figures/ (tests/test_alone.py).
 test-portable: $(STAMP)
 	$(BIN)/python -m pytest -n auto --dist worksteal -m alone tests/test_alone.py

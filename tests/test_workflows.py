@@ -113,17 +113,22 @@ def test_colab_drift_runs_weekly_and_on_demand_with_unpinned_packages() -> None:
     assert "==" not in recipe and "--upgrade" in recipe and "tools/run_alone.py" in recipe
 
 
-def test_run_alone_executes_a_reader_notebook_and_catches_a_failing_assert(tmp_path: Path) -> None:
+def test_run_alone_executes_a_notebook_and_catches_a_failing_assert(tmp_path: Path) -> None:
     """La herramienta del flujo semanal ejecuta un cuaderno solo y detecta un assert que falla."""
     import nbformat
 
-    source = ROOT / "chapters" / "03-condicional.ipynb"
-    ok = subprocess.run([sys.executable, "tools/run_alone.py", str(source)], cwd=ROOT,
-                        capture_output=True, text=True, timeout=600)
+    def notebook(name: str, *sources: str) -> Path:
+        path = tmp_path / name
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        nbformat.write(nb, path)
+        return path
+
+    good = notebook("bien.ipynb", "import math", "assert math.isclose(math.pi, 3.14159, rel_tol=1e-5)")
+    broken = notebook("roto.ipynb", "x = 1 + 1", "assert x == 3, 'roto a propósito'")
+    ok = subprocess.run([sys.executable, "tools/run_alone.py", str(good)], cwd=ROOT,
+                        capture_output=True, text=True, timeout=300)
     assert ok.returncode == 0, ok.stdout[-2000:] + ok.stderr[-2000:]
-    broken = nbformat.read(source, as_version=4)
-    broken.cells.append(nbformat.v4.new_code_cell("assert 1 + 1 == 3, 'roto a propósito'"))
-    nbformat.write(broken, tmp_path / source.name)
-    failing = subprocess.run([sys.executable, "tools/run_alone.py", str(tmp_path / source.name)], cwd=ROOT,
-                             capture_output=True, text=True, timeout=600)
-    assert failing.returncode == 1 and "roto a propósito" in failing.stdout
+    failing = subprocess.run([sys.executable, "tools/run_alone.py", str(good), str(broken)], cwd=ROOT,
+                             capture_output=True, text=True, timeout=300)
+    assert failing.returncode == 1 and "roto a propósito" in failing.stdout and "roto.ipynb" in failing.stdout
