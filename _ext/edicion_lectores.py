@@ -44,7 +44,7 @@ from docutils.nodes import make_id
 from sphinx.addnodes import pending_xref
 from sphinx.application import Sphinx
 from sphinx.locale import admonitionlabels
-from sphinx.util import logging
+from sphinx.util import docname_join, logging
 
 
 logger = logging.getLogger(__name__)
@@ -125,18 +125,7 @@ class ReaderRenderer:
         return self.baseurl + docname + ".html" + (f"#{anchor}" if anchor else "")
 
     def doc(self, target: str, title: str | None) -> str:
-        if target.startswith("/"):
-            docname = target.lstrip("/")
-        else:
-            docname = str(Path(self.docname).parent.joinpath(target)).replace("\\", "/")
-            docname = str(Path(docname)).replace("\\", "/")
-            parts: list[str] = []
-            for part in docname.split("/"):
-                if part == "..":
-                    parts.pop()
-                elif part not in ("", "."):
-                    parts.append(part)
-            docname = "/".join(parts)
+        docname = docname_join(self.docname, target)       # relativa o absoluta («/erratas»)
         if docname not in self.env.titles:
             raise ValueError(f"{self.docname}: no encuentro la página «{target}»")
         return f"[{title or self.env.titles[docname].astext()}]({self.page_url(docname)})"
