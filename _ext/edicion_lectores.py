@@ -14,8 +14,20 @@ construir el sitio (evento `build-finished`), esta extensión escribe para cada 
   admoniciones son citas en bloque con su título en negrita; el bloque
   `{bibliography}` es una lista de referencias con ancla para cada cita;
 - debajo de cada figura, una celda de markdown con su leyenda («**Figura 20.** …»);
-- las celdas plegadas en el sitio (`hide-input`, `hide-cell`) llegan plegadas a
-  Jupyter (`jupyter.source_hidden`) y a Colab (`cellView: form`).
+- arriba de todo, una cabecera con el libro, el capítulo y la sección, los enlaces a
+  esta página del sitio, la portada, las erratas y el repositorio, la insignia de Colab,
+  los cuadernos anterior y siguiente y cómo usar el cuaderno (todo desde `_config.yml`);
+- las celdas plegadas en el sitio (`hide-input`, `hide-cell` y las soluciones de los
+  ejercicios) llegan plegadas a Jupyter (`jupyter.source_hidden`) y a Colab como un
+  formulario con título (`cellView: form` y la primera línea `# @title …`, que el .md
+  ya trae: si falta, la construcción falla); las soluciones pliegan también su salida;
+- cada título (`#`, `##`…) empieza su propia celda de markdown, de modo que las tablas
+  de contenidos de Colab y JupyterLab siguen a la página; el ejercicio, el título de su
+  solución y la solución van en celdas separadas;
+- cada referencia a una ecuación es un enlace a su ancla dentro del cuaderno
+  («[(12)](#eq-…)»), como las citas lo son a la lista de referencias;
+- no se guarda la salida de error (stderr) que el sitio quita (`remove-stderr` o
+  `execute.stderr_output: remove…`): las barras de progreso siguen viéndose al ejecutar.
 
 `make notebooks` copia esos cuadernos sobre `chapters/*.ipynb`, que es lo que abren el
 botón de Colab, la portada y la descarga; tests/test_lectores.py comprueba que los
@@ -57,9 +69,31 @@ LABEL_LINE = re.compile(r"^\([\w-]+\)=[ \t]*\n", re.MULTILINE)
 LABELLED_MATH = re.compile(r"\$\$(?P<body>.*?)\$\$[ \t]*\((?P<label>[\w-]+)\)", re.DOTALL)
 FENCE_OPEN = re.compile(r"^(?P<fence>:{3,}|`{3,})\{(?P<name>[\w-]+)\}[ \t]*(?P<argument>.*)$")
 OPTION_LINE = re.compile(r"^:[\w-]+:.*$")
-FOLDED_TAGS = {"hide-input", "hide-cell"}
+FOLDED_TAGS = {"hide-input", "hide-cell"}       # el sitio pliega el código
+OUTPUT_FOLDED_TAGS = {"hide-output", "hide-cell"}   # el sitio pliega la salida
+UNTRANSLATED_TAGS = {"remove-input", "remove-output", "remove-cell"}
+COLAB_TITLE = re.compile(r"^# @title \S")
+HEADING = re.compile(r"^#{1,6} \S")
+CODE_FENCE = re.compile(r"^(`{3,}|~{3,})")
 CAPTION_CELL = "leyenda"            # metadata["edicion_lectores"] de las celdas añadidas
+HEADER_CELL = "cabecera"
 REFERENCES_ANCHOR = "ref-"
+EQUATION_ANCHOR = "eq-"
+ERRATA_DOC = "erratas"
+SOLUTION_START = "{{SOLUCION:%d}}"
+SOLUTION_END = "{{FIN-SOLUCION}}"
+SOLUTION_MARK = re.compile(r"^\{\{SOLUCION:(?P<number>\d+)\}\}$")
+HOW_TO_USE = (
+    "**Cómo usar este cuaderno.** Ejecute las celdas en orden, de arriba abajo (en Colab, "
+    "*Entorno de ejecución → Ejecutar todas*). La primera celda de código instala solo los "
+    "paquetes que falten. Las celdas plegadas, que muestran solo su título, también hay que "
+    "ejecutarlas: definen lo que usan las celdas siguientes."
+)
+
+
+def equation_anchor(label: str) -> str:
+    """Ancla de una ecuación en el cuaderno: su etiqueta, con el prefijo «eq-» si no lo trae."""
+    return label if label.startswith(EQUATION_ANCHOR) else f"{EQUATION_ANCHOR}{label}"
 
 
 class ReaderRenderer:
@@ -104,7 +138,8 @@ class ReaderRenderer:
         return str(number)
 
     def eq(self, target: str) -> str:
-        return f"({self.equation_number(target)})"
+        """«[(12)](#eq-…)»: el número del sitio, enlazado a la ecuación dentro del cuaderno."""
+        return f"[({self.equation_number(target)})](#{equation_anchor(target)})"
 
     def cite(self, role: str, keys: str) -> str:
         """La cita con el texto del sitio («[Ho et al., 2020]»), cada nombre enlazado a su referencia."""
@@ -156,8 +191,11 @@ class ReaderRenderer:
     # --- Bloques ------------------------------------------------------------------------
 
     def labelled_math(self, match: re.Match[str]) -> str:
+        """La ecuación con su número (`\\tag`) y, antes, el ancla a la que llevan sus referencias."""
         body = match["body"].rstrip()
-        return f"$${body} \\tag{{{self.equation_number(match['label'])}}}\n$$"
+        label = match["label"]
+        anchor = f'<a id="{equation_anchor(label)}" name="{equation_anchor(label)}"></a>'
+        return f"{anchor}\n\n$${body} \\tag{{{self.equation_number(label)}}}\n$$"
 
     def blocks(self, text: str) -> str:
         """Admoniciones `:::{note}` y `:::{admonition} Título` → citas en bloque; la bibliografía → lista."""
@@ -186,9 +224,9 @@ class ReaderRenderer:
                 title = f"Ejercicio {self.exercises[label]}"
                 out.extend([f"> **{title}**", ">"] + [f"> {line}".rstrip() for line in self.blocks("\n".join(body)).split("\n")])
             elif name == "solution-start":
-                out.append(f"**Solución del ejercicio {self.exercises[opened['argument'].strip()]}**")
+                out.extend(["", SOLUTION_START % self.exercises[opened["argument"].strip()], ""])
             elif name == "solution-end":
-                pass
+                out.extend(["", SOLUTION_END, ""])
             elif name == "admonition" or name in admonitionlabels:
                 title = opened["argument"].strip() if name == "admonition" else admonitionlabels[name]
                 quoted = [f"> **{title}**", ">"] + [f"> {line}".rstrip() for line in self.blocks("\n".join(body)).split("\n")]
@@ -218,7 +256,8 @@ class ReaderRenderer:
         for key, label in self.cited.items():
             entry = entries.get(key) or next(c for c in cite.citations if c.key == key)
             text = " ".join(entry.formatted_entry.text.render(markdown).split())
-            items.append(f'- <a id="{REFERENCES_ANCHOR}{key}"></a>**{label}.** {text}')
+            anchor = f"{REFERENCES_ANCHOR}{key}"
+            items.append(f'- <a id="{anchor}" name="{anchor}"></a>**{label}.** {text}')
         return "\n".join(items)
 
 
@@ -242,6 +281,119 @@ def caption_cell(renderer: ReaderRenderer, figure: dict[str, str]) -> nbformat.N
     return cell
 
 
+def split_at_headings(text: str) -> list[str]:
+    """Parte el markdown para que cada título, y cada marca de solución, empiece su propia celda.
+
+    Colab y JupyterLab toman una sección de la tabla de contenidos (y lo que pliegan bajo
+    ella) del primer título de cada celda: un título a media celda cae en el sitio equivocado.
+    Las líneas que empiezan por `#` dentro de un bloque de código no son títulos.
+    """
+    chunks: list[list[str]] = [[]]
+    fence: str | None = None
+    for line in text.split("\n"):
+        opened = CODE_FENCE.match(line.strip())
+        if fence is not None:
+            if opened and line.strip().startswith(fence):
+                fence = None
+        elif opened:
+            fence = opened[1]
+        elif HEADING.match(line) or SOLUTION_MARK.match(line) or line == SOLUTION_END:
+            chunks.append([])
+            if SOLUTION_MARK.match(line) or line == SOLUTION_END:
+                chunks[-1].append(line)
+                chunks.append([])
+                continue
+        chunks[-1].append(line)
+    return [joined for chunk in chunks if (joined := "\n".join(chunk).strip())]
+
+
+def fold(cell: nbformat.NotebookNode, title: str | None, outputs_too: bool, where: str) -> None:
+    """Pliega una celda de código en JupyterLab y en Colab; exige su línea `# @title`.
+
+    `title`: el título exacto que debe llevar (las soluciones), o None si basta con que
+    tenga uno (celdas de preparación y de datos).
+    """
+    first_line = cell.source.split("\n", 1)[0]
+    if title is not None and first_line != f"# @title {title}":
+        raise ValueError(f"{where}: la celda plegada debe empezar por «# @title {title}»")
+    if not COLAB_TITLE.match(first_line):
+        raise ValueError(f"{where}: la celda plegada no empieza por «# @title …» (Colab la mostraría "
+                         "sin título)")
+    cell.metadata["jupyter"] = {"source_hidden": True, **({"outputs_hidden": True} if outputs_too else {})}
+    cell.metadata["cellView"] = "form"
+    if outputs_too:
+        cell.metadata["collapsed"] = True   # lo que JupyterLab añade al abrirlo: así no lo da por cambiado
+
+
+def keeps_stderr(app: Sphinx, tags: set[str]) -> bool:
+    """¿Muestra el sitio la salida de error de esta celda? (myst-nb: `nb_output_stderr`)."""
+    return "remove-stderr" not in tags and not app.config.nb_output_stderr.startswith("remove")
+
+
+def site_outputs(app: Sphinx, outputs: list, tags: set[str]) -> list:
+    """Las salidas ejecutadas tal como las deja el sitio: sin stderr si el sitio la quita."""
+    kept = copy.deepcopy(outputs)
+    if keeps_stderr(app, tags):
+        return kept
+    return [o for o in kept if not (o.output_type == "stream" and o.name == "stderr")]
+
+
+class Neighbours:
+    """La cabecera de cada cuaderno: libro, capítulo, sección, enlaces y vecinos en el índice."""
+
+    def __init__(self, app: Sphinx) -> None:
+        from enlaces import colab_url   # la misma URL que las insignias de la portada
+
+        self.app = app
+        self.env = app.env
+        self.baseurl = app.config.html_baseurl.rstrip("/") + "/"
+        self.colab_url = lambda docname: colab_url(app.config, f"{docname}.ipynb")
+        self.relations = app.env.collect_relations()
+        if ERRATA_DOC not in self.env.titles:
+            raise ValueError(f"no encuentro la página de erratas «{ERRATA_DOC}»")
+
+    def title(self, docname: str) -> str:
+        return self.env.titles[docname].astext()
+
+    def neighbour(self, docname: str | None) -> str:
+        """Enlace al vecino: en Colab si es un cuaderno; si no (portada, erratas), al sitio."""
+        if docname.startswith(CHAPTER_PREFIX):
+            return f"[{self.title(docname)}]({self.colab_url(docname)}) (en Colab)"
+        if docname == self.app.config.root_doc:
+            return f"[Portada]({self.baseurl}) (en el sitio)"
+        return f"[{self.title(docname)}]({self.baseurl}{docname}.html) (en el sitio)"
+
+    def header(self, docname: str) -> nbformat.NotebookNode:
+        _, previous, following = self.relations[docname]
+        config = self.app.config
+        repository = config.html_theme_options["repository_url"].rstrip("/")
+        badge = f"[![Abrir en Colab]({self.baseurl}_static/abrir-en-colab.svg)]({self.colab_url(docname)})"
+        links = " · ".join([
+            badge,
+            f"[Esta página en el sitio]({self.baseurl}{docname}.html)",
+            f"[Portada]({self.baseurl})",
+            f"[Erratas]({self.baseurl}{ERRATA_DOC}.html)",
+            f"[Repositorio]({repository})",
+        ])
+        around = " · ".join(filter(None, [
+            previous and f"← Anterior: {self.neighbour(previous)}",
+            following and f"Siguiente: {self.neighbour(following)} →",
+        ]))
+        text = "\n".join([
+            f"> **[{config.html_title}]({self.baseurl})**, compañero del {config.lectores_capitulo}. "
+            f"Este cuaderno es la sección **{self.title(docname)}**.",
+            ">",
+            f"> {links}",
+            ">",
+            f"> {around}",
+            ">",
+            f"> {HOW_TO_USE}",
+        ])
+        cell = nbformat.v4.new_markdown_cell(text)
+        cell.metadata["edicion_lectores"] = HEADER_CELL
+        return cell
+
+
 def reader_notebook(app: Sphinx, docname: str) -> nbformat.NotebookNode:
     """Funde el .md (texto y código) con su gemelo ejecutado (salidas) en la edición para lectores."""
     source_path = Path(app.srcdir) / f"{docname}.md"
@@ -256,23 +408,39 @@ def reader_notebook(app: Sphinx, docname: str) -> nbformat.NotebookNode:
     renderer = ReaderRenderer(app, docname)
     labels = re.findall(r"^:{3,}\{exercise\}.*\n:label: ([\w-]+)", source_path.read_text(encoding="utf-8"), re.M)
     renderer.exercises = {label: number for number, label in enumerate(labels, 1)}
-    cells: list[nbformat.NotebookNode] = []
+    cells: list[nbformat.NotebookNode] = [Neighbours(app).header(docname)]
     outputs = iter(executed_code)
+    solution: int | None = None          # número del ejercicio cuya solución se está leyendo
     for cell in source.cells:
         if cell.cell_type == "markdown":
-            text = renderer.markdown(cell.source).strip()
-            if text:                      # p. ej. una celda que solo cerraba una solución
-                cells.append(nbformat.v4.new_markdown_cell(text))
+            for chunk in split_at_headings(renderer.markdown(cell.source)):
+                if mark := SOLUTION_MARK.match(chunk):
+                    solution = int(mark["number"])
+                    chunk = (f"**Solución del ejercicio {solution}** (plegada debajo: ábrala para leerla; "
+                             "ejecútela como las demás celdas).")
+                elif chunk == SOLUTION_END:
+                    solution = None
+                    continue
+                cells.append(nbformat.v4.new_markdown_cell(chunk))
             continue
         if cell.cell_type != "code":
             raise ValueError(f"{source_path.name}: celda {cell.cell_type} inesperada")
         ran = next(outputs)
+        tags = set(cell.metadata.get("tags", []))
+        if tags & UNTRANSLATED_TAGS:
+            raise ValueError(f"{source_path.name}: las etiquetas {tags & UNTRANSLATED_TAGS} no tienen "
+                             "traducción para cuadernos")
         code = nbformat.v4.new_code_cell(cell.source, execution_count=ran.execution_count,
-                                         outputs=copy.deepcopy(ran.outputs))
+                                         outputs=site_outputs(app, ran.outputs, tags))
         code.metadata = copy.deepcopy(cell.metadata)
-        if FOLDED_TAGS & set(cell.metadata.get("tags", [])):
-            code.metadata["jupyter"] = {"source_hidden": True}
-            code.metadata["cellView"] = "form"
+        where = f"{source_path.name}, celda «{cell.source[:40]}…»"
+        if solution is not None:
+            fold(code, f"Solución del ejercicio {solution}", outputs_too=True, where=where)
+        elif tags & FOLDED_TAGS:
+            fold(code, None, outputs_too=bool(tags & OUTPUT_FOLDED_TAGS), where=where)
+        elif tags & OUTPUT_FOLDED_TAGS:
+            code.metadata["jupyter"] = {"outputs_hidden": True}
+            code.metadata["collapsed"] = True
         cells.append(code)
         figure = cell.metadata.get("mystnb", {}).get("figure")
         if figure:
@@ -308,5 +476,6 @@ def write_reader_notebooks(app: Sphinx, exception: Exception | None) -> None:
 
 
 def setup(app: Sphinx) -> dict[str, object]:
+    app.add_config_value("lectores_capitulo", "", "html", types=[str])   # p. ej. «capítulo 1, «…»»
     app.connect("build-finished", write_reader_notebooks)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

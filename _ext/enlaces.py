@@ -24,12 +24,17 @@ from sphinx.config import Config
 BADGE = "[![Abrir en Colab](_static/abrir-en-colab.svg)]({url})"
 
 
+def colab_link(repository_url: str, branch: str, colab: str, notebook: str) -> str:
+    """URL de Colab que abre `notebook` (ruta dentro del repositorio de GitHub `repository_url`)."""
+    repository = repository_url.rstrip("/").removeprefix("https://github.com/")
+    return f"{colab.rstrip('/')}/github/{repository}/blob/{branch}/{notebook}"
+
+
 def colab_url(config: Config, notebook: str) -> str:
-    """URL de Colab para `notebook` (ruta dentro del repositorio), como el botón de jupyter-book."""
+    """URL de Colab para `notebook`, como el botón de jupyter-book (con la configuración de Sphinx)."""
     options = config.html_theme_options
-    repository = options["repository_url"].rstrip("/").removeprefix("https://github.com/")
-    colab = options["launch_buttons"]["colab_url"].rstrip("/")
-    return f"{colab}/github/{repository}/blob/{options.get('repository_branch', 'main')}/{notebook}"
+    return colab_link(options["repository_url"], options.get("repository_branch", "main"),
+                      options["launch_buttons"]["colab_url"], notebook)
 
 
 def add_substitutions(app: Sphinx, config: Config) -> None:

@@ -1,7 +1,8 @@
 """La tolerancia de la comparación de figuras deja pasar el redondeo y no un cambio real.
 
 Para cada figura guardada se fabrican, sobre su propio PNG, tres cambios que un error de
-código produciría: **quitar una curva** (los píxeles de su color pasan a blanco),
+código produciría (con la tolerancia de la CPU; la de una GPU, `TRAINING_TOLERANCE`, es la
+de otra ejecución del entrenamiento y no pretende verlos): **quitar una curva** (los píxeles de su color pasan a blanco),
 **cambiar un color** (esos píxeles toman otro color de la paleta) y **mover un marcador**
 (un recuadro pequeño alrededor de una marca se desplaza unos píxeles). La comparación de
 tests/test_figures.py, con la tolerancia de esa figura, tiene que rechazar cada uno (el
@@ -68,7 +69,8 @@ def series_mask(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def compare(name: str, mutated: np.ndarray, tmp_path: Path) -> dict | None:
     path = tmp_path / f"{name}-alterada.png"
     mpimg.imsave(path, np.clip(mutated, 0, 1))
-    return compare_images(str(FIGURES / f"{name}.png"), str(path), tol=tolerance(name), in_decorator=True)
+    return compare_images(str(FIGURES / f"{name}.png"), str(path), tol=tolerance(name, accelerator=False),
+                          in_decorator=True)
 
 
 @pytest.mark.parametrize("name", FIGURE_NAMES)
@@ -88,12 +90,12 @@ def test_changing_a_colour_is_caught(name: str, tmp_path: Path) -> None:
     assert compare(name, mutated, tmp_path) is not None, f"{name}: cambiar un color pasa la prueba"
 
 
-@pytest.mark.parametrize("name", [n for n in FIGURE_NAMES if tolerance(n) <= 2])
+@pytest.mark.parametrize("name", [n for n in FIGURE_NAMES if tolerance(n, accelerator=False) <= 2])
 def test_moving_a_marker_is_caught(name: str, tmp_path: Path) -> None:
     """Se mueve el recuadro con más tinta de la serie: un marcador o un tramo de curva.
 
     No se pide a fig-01c: entre dos CPUs los puntos de la GAN ya se mueven unos píxeles
-    (es la dispersión medida); ahí manda el `assert` de los ocho modos del cuaderno.
+    (es la dispersión medida); ahí manda el `assert` de los modos cubiertos del cuaderno.
     """
     image, _, mask = figure_and_series(name)
     b = MARKER_BOX

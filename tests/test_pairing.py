@@ -41,7 +41,7 @@ def test_chapter_is_a_paired_myst_notebook(md_path: Path) -> None:
     assert jupytext.read(md_path).metadata["kernelspec"]["name"] == "python3"
 
 
-READER_ONLY_METADATA = {"jupyter", "cellView"}   # plegado en Jupyter y Colab (edición para lectores)
+READER_ONLY_METADATA = {"jupyter", "cellView", "collapsed"}   # plegado en Jupyter y Colab (edición para lectores)
 
 
 @pytest.mark.parametrize("md_path", notebook_sources(), ids=lambda p: p.stem)
@@ -106,7 +106,7 @@ def test_first_cell_installs_whatever_the_notebook_imports_and_is_missing(md_pat
         f"{md_path.stem}: REQUIRED = {required} no coincide con lo que importa el cuaderno")
 
 
-PLUMBING_MARK = "# Fontanería común a los seis capítulos"
+PLUMBING_MARK = "# @title Preparación común:"
 
 
 def plumbing_cell(md_path: Path):
