@@ -1,125 +1,135 @@
-"""El sitio construido se sostiene solo: enlaces, texto alternativo, español, búsqueda y portada.
+"""El sitio construido: estricto, completo, sin red y en español.
 
-Todo se lee del HTML que construye la sesión (`built_site`, en conftest.py), sin navegador:
-lo que necesita un navegador de verdad está en test_browser.py.
+Se construye una vez por sesión (`built_site`, en conftest.py) con `jupyter-book build .
+--all -W -n --keep-going`: cualquier advertencia es un error. Después:
+
+- **el HTML**: cada página del índice existe, ningún enlace ni recurso local está roto,
+  nada se pide a otro servidor (MathJax incluido), cada imagen tiene texto alternativo,
+  la interfaz y el buscador están en español, cada capítulo tiene su botón de Colab hacia
+  su cuaderno, sus figuras con el número del libro y sus citas resueltas, y la portada
+  enlaza cada capítulo, su insignia, su descarga y sus figuras;
+- **en Chromium** (el de Debian, con Playwright; sitio servido en 127.0.0.1 y cualquier
+  otra petición cortada): cada página carga sin errores de JavaScript ni 404, las imágenes
+  cargan, MathJax dibuja todas las fórmulas, las citas llevan a su entrada, los bloques de
+  código tienen botón de copiar, las soluciones de los ejercicios empiezan plegadas y el
+  buscador encuentra una palabra en español. Deja una captura de cada página en
+  `_build/screenshots/`.
 """
 
 from __future__ import annotations
 
+import functools
+import http.server
 import json
 import re
-from dataclasses import dataclass, field
+import threading
+from collections.abc import Iterator
 from functools import cache
-from html.parser import HTMLParser
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-import jupytext
 import pytest
 import snowballstemmer
-import yaml
 from pybtex.database import parse_file
 
-from conftest import CHAPTERS, ROOT, notebook_sources
+from support import (BOOK_CHAPTER, CHAPTERS, CONFIG, ROOT, TOC, chapter_sources, colab, html_pages, is_local,
+                     parse)
 
-CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
-TOC = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
 TOC_CHAPTERS = [entry["file"] for entry in TOC["chapters"] if entry["file"].startswith("chapters/")]
-SKIPPED_FOLDERS = {"_static", "_sources", "_downloads", "_images", "reports"}
-LOCAL_ATTRIBUTES = {("a", "href"), ("link", "href"), ("img", "src"), ("script", "src"),
-                    ("source", "src"), ("iframe", "src"), ("video", "src"), ("audio", "src")}
+PAGES = ([f"{TOC['root']}.html"] + [f"{entry['file']}.html" for entry in TOC["chapters"]]
+         + ["search.html", "genindex.html"])
+CHAPTER_PAGES = [p for p in PAGES if p.startswith("chapters/")]
+CITE_ROLE = re.compile(r"\{cite(?::[a-z]+)?\}`([^`]+)`")
+FIGURE_NAME = re.compile(r"^\s*name: (fig-[\w-]+)\s*$", re.M)
 
 
-def colab_url(stem: str) -> str:
-    """URL de Colab de un capítulo, la misma que arma jupyter-book con _config.yml."""
-    repo = CONFIG["repository"]["url"].removeprefix("https://github.com/")
-    return f"{CONFIG['launch_buttons']['colab_url']}/github/{repo}/blob/{CONFIG['repository']['branch']}/chapters/{stem}.ipynb"
+# --- Páginas de capítulo ---------------------------------------------------------------
+
+def test_landing_page_is_spanish(built_site: Path) -> None:
+    page = parse(built_site / "intro.html")
+    assert page.lang == "es"
 
 
-@dataclass
-class Page:
-    """Lo que las pruebas necesitan de una página HTML."""
-
-    path: Path
-    lang: str = ""
-    ids: set[str] = field(default_factory=set)
-    refs: list[tuple[str, str]] = field(default_factory=list)        # (etiqueta, url)
-    images: list[dict[str, str]] = field(default_factory=list)
-    search_placeholders: list[str] = field(default_factory=list)
-    note_sections: list[str] = field(default_factory=list)            # sección de cada {note}
-    linked_images: list[tuple[str, str]] = field(default_factory=list)  # (src de <img>, href de su <a>)
+@pytest.mark.parametrize("md_path", chapter_sources(), ids=lambda p: p.stem)
+def test_chapter_page_has_a_colab_button_to_its_notebook(built_site: Path, md_path: Path) -> None:
+    page = parse(built_site / "chapters" / f"{md_path.stem}.html")
+    expected = colab(f"chapters/{md_path.stem}.ipynb")
+    buttons = [href for href in page.links if href.startswith(CONFIG["launch_buttons"]["colab_url"])]
+    assert buttons and set(buttons) == {expected}, f"{md_path.stem}.html: botones de Colab {buttons}"
+    assert md_path.with_suffix(".ipynb").exists(), f"el botón de Colab apunta a {expected}, que no existe"
 
 
-class _Parser(HTMLParser):
-    def __init__(self, page: Page) -> None:
-        super().__init__(convert_charrefs=True)
-        self.page = page
-        self._sections: list[str] = []
-        self._open: list[str] = []               # pila de etiquetas section/div
-        self._anchor: str | None = None
-        self._title_of_admonition = False
-        self._admonition_section: str | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = {k: v or "" for k, v in attrs}
-        page = self.page
-        for key in ("id", "name") if tag == "a" else ("id",):
-            if a.get(key):
-                page.ids.add(a[key])
-        if tag == "html":
-            page.lang = a.get("lang", "")
-        for attr in ("href", "src"):
-            if (tag, attr) in LOCAL_ATTRIBUTES and attr in a:
-                page.refs.append((tag, a[attr]))
-        if tag == "a":
-            self._anchor = a.get("href")
-        if tag == "img":
-            page.images.append(a)
-            if self._anchor is not None:
-                page.linked_images.append((a.get("src", ""), self._anchor))
-        if tag == "input" and a.get("type") == "search":
-            page.search_placeholders.append(a.get("placeholder", ""))
-        if tag in ("section", "div"):
-            self._open.append(tag)
-            if tag == "section":
-                self._sections.append(a.get("id", ""))
-            classes = a.get("class", "").split()
-            if tag == "div" and "admonition" in classes and "note" in classes:
-                self._admonition_section = self._sections[-1] if self._sections else ""
-        if tag == "p" and "admonition-title" in a.get("class", "") and self._admonition_section is not None:
-            self._title_of_admonition = True
-
-    def handle_data(self, data: str) -> None:
-        if self._title_of_admonition:
-            if data.strip() == "Nota":           # un {note}, no un admonition con clase note
-                self.page.note_sections.append(self._admonition_section or "")
-            self._title_of_admonition = False
-            self._admonition_section = None
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "a":
-            self._anchor = None
-        if tag in ("section", "div") and self._open:
-            if self._open.pop() == "section" and self._sections:
-                self._sections.pop()
+@pytest.mark.parametrize("md_path", chapter_sources(), ids=lambda p: p.stem)
+def test_chapter_figures_are_embedded_with_alt_text(built_site: Path, md_path: Path) -> None:
+    html_path = built_site / "chapters" / f"{md_path.stem}.html"
+    page = parse(html_path)
+    for name in FIGURE_NAME.findall(md_path.read_text(encoding="utf-8")):
+        assert name in page.ids, f"{md_path.stem}: falta la figura {name} en la página"
+        images = [img for img in page.images if img["figure"] == name]
+        assert images, f"{md_path.stem}: la figura {name} no tiene imagen"
+        for img in images:
+            assert img.get("alt", "").strip(), f"{name}: imagen sin texto alternativo"
+            assert (html_path.parent / img["src"]).exists(), f"{name}: {img['src']} no existe"
 
 
-@cache
-def parse(path: Path) -> Page:
-    page = Page(path)
-    _Parser(page).feed(path.read_text(encoding="utf-8"))
-    return page
+@pytest.mark.parametrize("md_path", chapter_sources(), ids=lambda p: p.stem)
+def test_chapter_citations_resolve_to_its_bibliography(built_site: Path, md_path: Path) -> None:
+    source = md_path.read_text(encoding="utf-8")
+    keys = {k.strip() for group in CITE_ROLE.findall(source) for k in group.split(",")}
+    html = (built_site / "chapters" / f"{md_path.stem}.html").read_text(encoding="utf-8")
+    if not keys:
+        return
+    entries = re.findall(r'<div class="citation" id="([^"]+)"', html)
+    assert len(entries) == len(keys), f"{md_path.stem}: {len(keys)} claves citadas, {len(entries)} en la bibliografía"
+    for entry_id in entries:
+        assert f'href="#{entry_id}"' in html, f"{md_path.stem}: entrada {entry_id} sin cita que enlace"
 
 
-def html_pages(site: Path) -> list[Path]:
-    """Todas las páginas HTML del sitio (sin los recursos del tema)."""
-    return sorted(p for p in site.rglob("*.html")
-                  if not SKIPPED_FOLDERS & set(p.relative_to(site).parts[:-1]))
+def test_math_is_served_from_the_site_itself(built_site: Path) -> None:
+    """MathJax viene dentro del sitio: la página renderiza fórmulas sin red."""
+    page = parse(built_site / "chapters" / "02-probabilidad.html")
+    mathjax = [s for s in page.scripts if "mathjax" in s.lower()]
+    assert mathjax and all(not s.startswith(("http:", "https:", "//")) for s in mathjax), mathjax
+    for src in mathjax:
+        assert (built_site / "chapters" / src.split("?")[0]).resolve().exists(), src
+    html = (built_site / "chapters" / "02-probabilidad.html").read_text(encoding="utf-8")
+    assert html.count('class="math notranslate nohighlight"') >= 5
 
 
-def is_local(url: str) -> bool:
-    scheme = urlsplit(url).scheme
-    return not url.startswith("//") and scheme in ("", "file")
+# --- Números de figura: los del libro ------------------------------------------------
+
+CAPTION = re.compile(r'<figure[^>]*id="(?P<id>fig-[^"]+)".*?<span class="caption-number">Figura (?P<number>[^<]+?)\s*</span>', re.S)
+
+
+def site_figure_numbers(built_site: Path) -> dict[str, str]:
+    """id de figura → número que muestra su leyenda, en todas las páginas de capítulo."""
+    numbers = {}
+    for page in sorted((built_site / "chapters").glob("*.html")):
+        for match in CAPTION.finditer(page.read_text(encoding="utf-8")):
+            numbers[match["id"]] = match["number"]
+    return numbers
+
+
+def test_book_figures_carry_the_book_number_and_companion_figures_a_letter(built_site: Path) -> None:
+    numbers = site_figure_numbers(built_site)
+    named = {m for md in chapter_sources() for m in FIGURE_NAME.findall(md.read_text(encoding="utf-8"))}
+    assert set(numbers) == named, f"figuras con leyenda en el sitio {len(numbers)}, con nombre en los .md {len(named)}"
+    book_captions = set(re.findall(r"^Figura (\d+):", BOOK_CHAPTER.read_text(encoding="utf-8"), re.M)) \
+        if BOOK_CHAPTER.exists() else {str(n) for n in range(1, 23)}
+    for figure_id, number in numbers.items():
+        own = re.match(r"fig-(\d{2})([a-z]?)-", figure_id)
+        if own[2]:                                   # del compañero: «06a», nunca un número del libro
+            assert number == own[1] + own[2], f"{figure_id} se numera «{number}»"
+        else:                                        # del libro: el mismo número que en el capítulo
+            assert number == str(int(own[1])) and number in book_captions, f"{figure_id} se numera «{number}»"
+
+
+def test_numref_text_uses_the_book_number(built_site: Path) -> None:
+    """Las referencias {numref} del texto dicen «Figura 20», no el orden de construcción."""
+    page = (built_site / "chapters" / "06-clasificacion.html").read_text(encoding="utf-8")
+    assert re.search(r'href="#fig-20-muestra-fashionmnist"[^>]*>.*?Figura 20</span>', page, re.S)
+    assert not re.search(r"Figura 2[3-9]\b", page)
 
 
 # --- Enlaces -----------------------------------------------------------------------------
@@ -254,35 +264,8 @@ def test_spanish_stemming_is_active(built_site: Path) -> None:
     assert (built_site / "_static" / "spanish-stemmer.js").exists()
 
 
-def code_cells(md_path: Path) -> list:
-    return [c for c in jupytext.read(md_path).cells if c.cell_type == "code"]
-
-
-@pytest.mark.parametrize("md_path", notebook_sources(), ids=lambda p: p.stem)
-def test_install_cells_hide_their_output(md_path: Path) -> None:
-    """La celda de Colab (instalaciones) no distrae: su salida queda plegada."""
-    setup = [c for c in code_cells(md_path)
-             if "google.colab" in c.source or re.search(r"%pip|pip install", c.source)]
-    assert setup, f"{md_path.stem}: no hay celda de preparación para Colab"
-    for cell in setup:
-        tags = cell.metadata.get("tags", [])
-        assert {"hide-output", "remove-output", "hide-cell"} & set(tags), (
-            f"{md_path.stem}: celda de instalación sin hide-output:\n{cell.source[:200]}")
-
-
-@pytest.mark.parametrize("md_path", notebook_sources(), ids=lambda p: p.stem)
-def test_chapter_pages_load_the_copy_button(built_site: Path, md_path: Path) -> None:
-    page = parse(built_site / "chapters" / f"{md_path.stem}.html")
-    scripts = [url for tag, url in page.refs if tag == "script"]
-    assert any("copybutton.js" in s for s in scripts), f"{md_path.stem}: sin sphinx-copybutton"
-
 
 # --- Portada y fe de erratas ------------------------------------------------------------
-
-
-def test_toc_ends_with_the_errata_page() -> None:
-    files = [entry["file"] for entry in TOC["chapters"]]
-    assert files[-1] == "erratas" and files[:-1] == TOC_CHAPTERS and len(TOC_CHAPTERS) == 6
 
 
 @pytest.mark.parametrize("chapter", TOC_CHAPTERS, ids=lambda c: c.split("/")[-1])
@@ -293,8 +276,8 @@ def test_landing_page_row_of_each_chapter(built_site: Path, chapter: str) -> Non
     hrefs = [url for tag, url in intro.refs if tag == "a"]
     assert f"{chapter}.html" in hrefs, f"la portada no enlaza {chapter}"
 
-    badges = [src for src, href in intro.linked_images if href == colab_url(stem)]
-    assert badges, f"la portada no tiene insignia de Colab hacia {colab_url(stem)}"
+    badges = [src for src, href in intro.linked_images if href == colab(f"{chapter}.ipynb")]
+    assert badges, f"la portada no tiene insignia de Colab hacia {colab(f'{chapter}.ipynb')}"
     for src in badges:
         assert is_local(src) and (built_site / src).is_file(), f"insignia {src} no es local"
     assert (CHAPTERS / f"{stem}.ipynb").is_file(), f"la insignia apunta a chapters/{stem}.ipynb, que no existe"
@@ -303,7 +286,7 @@ def test_landing_page_row_of_each_chapter(built_site: Path, chapter: str) -> Non
     assert downloads, f"la portada no ofrece descargar {stem}.ipynb"
     for url in downloads:
         served = built_site / unquote(url)
-        assert served.read_bytes() == (CHAPTERS / f"{stem}.ipynb").read_bytes(), f"{url} no es el gemelo actual"
+        assert served.read_bytes() == (CHAPTERS / f"{stem}.ipynb").read_bytes(), f"{url} no es el cuaderno de lectores actual"
 
     figures = sorted(i for i in parse(built_site / f"{chapter}.html").ids if i.startswith("fig-"))
     missing = [f for f in figures if f"{chapter}.html#{f}" not in hrefs]
@@ -319,3 +302,200 @@ def test_every_note_of_a_chapter_is_in_the_errata_page(built_site: Path) -> None
             if f"{chapter}.html#{section}" not in errata:
                 missing.append(f"{chapter}.html#{section}")
     assert not missing, "notas sin entrada en erratas.md:\n" + "\n".join(missing)
+
+
+# --- En Chromium ------------------------------------------------------------------------
+
+# Todo lo que se mira en la página ya dibujada, en una sola llamada.
+INSPECT_PAGE = r"""
+() => {
+  const article = document.querySelector('article') || document.body;
+  const text = (root) => {
+    const clone = root.cloneNode(true);
+    clone.querySelectorAll('pre, code, script, style, mjx-container').forEach(e => e.remove());
+    return clone.textContent;
+  };
+  const prose = text(article);
+  const citations = [...document.querySelectorAll('.bibtex-citation')].map(span => {
+    const links = [...span.querySelectorAll('a[href^="#"]')];
+    const ok = links.length > 0 && !span.textContent.includes('?') && links.every(a => {
+      const target = document.getElementById(decodeURIComponent(a.getAttribute('href').slice(1)));
+      return target !== null && target.closest('.citation, .bibtex, [role="doc-biblioentry"]') !== null;
+    });
+    return {text: span.textContent.trim(), ok};
+  });
+  return {
+    images: [...document.images].map(i => ({src: i.getAttribute('src'), alt: i.alt,
+                                           ok: i.complete && i.naturalWidth > 0})),
+    math: document.querySelectorAll('.math').length,
+    rendered: document.querySelectorAll('mjx-container').length,
+    unrendered: [...document.querySelectorAll('.math')]
+                  .filter(m => !m.querySelector('mjx-container')).map(m => m.textContent.slice(0, 80)),
+    mathErrors: [...document.querySelectorAll('mjx-merror')].map(e => e.textContent.slice(0, 80)),
+    rawTex: ['$$', '\\(', '\\)', '\\[', '\\begin{'].filter(s => prose.includes(s)),
+    unresolved: prose.includes('??'),
+    colab: [...document.querySelectorAll('a[href^="https://colab.research.google.com/"]')].map(a => a.href),
+    citations,
+    codeBlocks: document.querySelectorAll('div.highlight pre').length,
+    copyButtons: document.querySelectorAll('button.copybtn').length,
+    exercises: document.querySelectorAll('div.exercise').length,
+    solutions: [...document.querySelectorAll('div.solution')].map(s => ({
+      folded: s.classList.contains('dropdown') && !!s.querySelector('.cell')
+              && !s.querySelector('.cell').checkVisibility({checkVisibilityCSS: true}),
+      linksToExercise: !!s.querySelector('.admonition-title a[href^="#ej-"]'),
+    })),
+  };
+}
+"""
+
+WAIT_FOR_MATHJAX = """
+async () => {
+  if (window.MathJax && MathJax.startup && MathJax.startup.promise) { await MathJax.startup.promise; }
+}
+"""
+
+
+@dataclass
+class Visit:
+    """Lo que pasó al abrir una página."""
+
+    page: str
+    problems: list[str] = field(default_factory=list)       # errores JS, 404, peticiones externas
+    data: dict = field(default_factory=dict)
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+class _QuietServer(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass                                       # el navegador cierra conexiones a medias
+
+
+@pytest.fixture(scope="module")
+def site_url(built_site: Path) -> Iterator[str]:
+    handler = functools.partial(_QuietHandler, directory=str(built_site))
+    server = _QuietServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def visits(chromium, site_url: str, built_site: Path) -> dict[str, Visit]:
+    """Abre cada página una vez, guarda su captura y devuelve lo observado."""
+    screenshots = built_site.parent / "screenshots"
+    screenshots.mkdir(parents=True, exist_ok=True)
+    for old in screenshots.glob("*.png"):      # las de los cuadernos (cuadernos/) son de test_notebooks.py
+        old.unlink()
+    context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="es-ES")
+    current: list[Visit] = []
+
+    def only_local(route) -> None:
+        url = route.request.url
+        if url.startswith(site_url) or url.startswith("data:"):
+            route.continue_()
+        else:
+            current[-1].problems.append(f"pide un recurso de otro servidor: {url}")
+            route.abort()
+
+    context.route("**/*", only_local)
+    results: dict[str, Visit] = {}
+    for name in PAGES:
+        visit = Visit(name)
+        current.append(visit)
+        page = context.new_page()
+        page.on("pageerror", lambda error, v=visit: v.problems.append(f"error de JavaScript: {error}"))
+        page.on("console", lambda msg, v=visit: v.problems.append(f"consola ({msg.type}): {msg.text}")
+                if msg.type == "error" else None)
+        page.on("response", lambda response, v=visit: v.problems.append(
+            f"HTTP {response.status}: {response.url}") if response.status >= 400 else None)
+        page.on("requestfailed", lambda request, v=visit: v.problems.append(
+            f"falló la carga: {request.url} ({request.failure})")
+            if request.url.startswith(site_url) else None)
+        response = page.goto(site_url + name, wait_until="load")
+        if response is None or response.status != 200:
+            visit.problems.append(f"la página respondió {response and response.status}")
+        page.evaluate(WAIT_FOR_MATHJAX)
+        visit.data = page.evaluate(INSPECT_PAGE)
+        page.screenshot(path=str(screenshots / (name.replace("/", "_").removesuffix(".html") + ".png")))
+        if visit.data.get("exercises"):          # los ejercicios, con las soluciones plegadas
+            page.locator("div.exercise").first.scroll_into_view_if_needed()
+            page.screenshot(path=str(screenshots / ("ejercicios_" + name.replace("/", "_").removesuffix(".html") + ".png")))
+        page.close()
+        results[name] = visit
+    context.close()
+    return results
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_page_loads_cleanly_and_offline(visits: dict[str, Visit], name: str) -> None:
+    """Sin errores de JavaScript, sin 404 y sin pedir nada fuera del sitio."""
+    assert not visits[name].problems, f"{name}:\n" + "\n".join(visits[name].problems)
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_math_is_rendered(visits: dict[str, Visit], name: str) -> None:
+    data = visits[name].data
+    assert not data["unrendered"], f"{name}: fórmulas sin dibujar: {data['unrendered'][:5]}"
+    assert not data["mathErrors"], f"{name}: errores de MathJax: {data['mathErrors'][:5]}"
+    assert not data["rawTex"], f"{name}: TeX sin procesar a la vista: {data['rawTex']}"
+    assert data["rendered"] >= data["math"], f"{name}: {data['math']} fórmulas, {data['rendered']} dibujadas"
+    assert not data["unresolved"], f"{name}: una referencia sin resolver («??»)"
+
+
+@pytest.mark.parametrize("name", CHAPTER_PAGES)
+def test_math_on_chapter_pages(visits: dict[str, Visit], name: str) -> None:
+    assert visits[name].data["rendered"] >= 5, f"{name}: casi sin fórmulas dibujadas"
+
+
+@pytest.mark.parametrize("name", CHAPTER_PAGES)
+def test_exercises_show_with_their_solutions_folded(visits: dict[str, Visit], name: str, built_site: Path) -> None:
+    """sphinx-exercise: cada solución empieza plegada, enlazada a su ejercicio (captura en _build/screenshots)."""
+    data = visits[name].data
+    assert data["exercises"] >= 2 and data["solutions"], name
+    assert all(s["folded"] and s["linksToExercise"] for s in data["solutions"]), data["solutions"]
+    shot = built_site.parent / "screenshots" / ("ejercicios_" + name.replace("/", "_").removesuffix(".html") + ".png")
+    assert shot.is_file()
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_what_the_page_points_to_is_there(visits: dict[str, Visit], name: str) -> None:
+    """Cada imagen carga, cada cita lleva a su entrada y cada enlace a Colab, a un cuaderno que existe."""
+    data = visits[name].data
+    problems = [f"imagen que no cargó: {img['src']}" for img in data["images"] if not img["ok"]]
+    problems += [f"cita que no lleva a su referencia: {c['text']}" for c in data["citations"] if not c["ok"]]
+    for href in data["colab"]:
+        relative = href.split("/blob/", 1)[1].split("/", 1)[1]
+        if not (ROOT / relative).is_file():
+            problems.append(f"{href} apunta a {relative}, que no existe")
+    assert not problems, f"{name}:\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize("name", CHAPTER_PAGES)
+def test_code_blocks_have_a_copy_button(visits: dict[str, Visit], name: str) -> None:
+    data = visits[name].data
+    assert data["codeBlocks"] > 0, f"{name}: sin bloques de código"
+    assert data["copyButtons"] >= data["codeBlocks"], (
+        f"{name}: {data['codeBlocks']} bloques de código, {data['copyButtons']} botones de copiar")
+
+
+def test_screenshots_were_saved(visits: dict[str, Visit], built_site: Path) -> None:
+    shots = sorted(s for s in (built_site.parent / "screenshots").glob("*.png") if not s.name.startswith("ejercicios_"))
+    assert len(shots) == len(PAGES) and all(s.stat().st_size > 5_000 for s in shots)
+
+
+def test_search_finds_a_spanish_word(chromium, site_url: str) -> None:
+    """El buscador del sitio, en el navegador: «varianza» lleva a la página de esperanza y varianza."""
+    page = chromium.new_page()
+    page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(site_url) else route.abort())
+    page.goto(site_url + "search.html?q=varianza", wait_until="load")
+    result = page.wait_for_selector('#search-results a[href*="04-esperanza-varianza"]', timeout=15_000)
+    assert result is not None
+    page.close()

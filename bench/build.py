@@ -1,11 +1,11 @@
 """Mide cuánto tarda construir el libro y pasar las pruebas en esta máquina.
 
-Pasos, en este orden (cada uno con la orden del README, desde la raíz del repositorio):
+Pasos, en este orden (cada uno con su orden de `make`, desde la raíz del repositorio):
 
 1. `make book-full` en frío: sin `.jupyter_cache` ni `_build`; ejecuta todos los cuadernos.
-2. `make book` en frío: sin `.jupyter_cache` ni `_build`; la caché se siembra con los
-   gemelos `.ipynb` ya ejecutados (tools/seed_cache.py), así que solo se ejecuta un
-   capítulo cuyo `.md` no coincida con su gemelo.
+2. `make book` en frío: sin `.jupyter_cache` ni `_build`; la construcción siembra la caché
+   con los cuadernos de lectores guardados (arranque en caliente de _ext/reader_edition),
+   así que solo se ejecuta un capítulo cuyo código no coincida con su cuaderno.
 3. `make book` en caliente tras tocar el texto de un capítulo (una línea en blanco al
    final del `.md`): Sphinx relee esa página, no se ejecuta nada.
 4. `make book` en caliente tras tocar el código de un capítulo (una celda nueva al final):
@@ -13,11 +13,12 @@ Pasos, en este orden (cada uno con la orden del README, desde la raíz del repos
 5. `make test` (todas las comprobaciones), salvo con --skip-test.
 
 El capítulo tocado se restaura byte a byte (y con su fecha) al terminar cada paso, pase
-lo que pase. `.venv` debe existir ya; se pone al día (`make venv`) antes de medir. Imprime una
+lo que pase; los cuadernos de lectores y las figuras que reescriben las construcciones,
+al terminar la medida. `.venv` debe existir ya; se pone al día (`make venv`) antes de medir. Imprime una
 tabla con los segundos de cada paso y, del paso 1, los segundos de ejecución de cada
 cuaderno según jupyter-cache: eso es lo que domina la construcción en frío.
 
-Uso: .venv/bin/python bench/bench_build.py [--chapter 02-probabilidad] [--skip-test]
+Uso: .venv/bin/python bench/build.py [--chapter 02-probabilidad] [--skip-test]
      [--only cold-full,cold,warm-text,warm-code,test]
 Borra `.jupyter_cache` y `_build`: no lo ejecute mientras otro proceso los use.
 """
@@ -40,7 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / ".jupyter_cache"
 BUILD = ROOT / "_build"
 STEPS = ["cold-full", "cold", "warm-text", "warm-code", "test"]
-EXTRA_CELL = "\n```{code-cell} ipython3\n# celda añadida por bench/bench_build.py (se borra al terminar)\n1 + 1\n```\n"
+EXTRA_CELL = "\n```{code-cell} ipython3\n# celda añadida por bench/build.py (se borra al terminar)\n1 + 1\n```\n"
 
 
 def clean() -> None:
@@ -50,12 +51,26 @@ def clean() -> None:
 
 
 @contextmanager
+def restored(paths: list[Path]):
+    """Deja `paths` como estaban al salir (las construcciones reescriben cuadernos y figuras)."""
+    saved = {path: path.read_bytes() for path in paths}
+    try:
+        yield
+    finally:
+        for path, content in saved.items():
+            if path.read_bytes() != content:
+                path.write_bytes(content)
+
+
+@contextmanager
 def touched(chapter: Path, addition: str):
-    """Añade `addition` al final del capítulo y lo deja como estaba al salir."""
+    """Añade `addition` al final del capítulo y, al salir, deja como estaban el capítulo y el
+    cuaderno de lectores que la construcción acaba de reescribir."""
     original, stat = chapter.read_bytes(), chapter.stat()
     try:
-        chapter.write_bytes(original + addition.encode("utf-8"))
-        yield
+        with restored([chapter.with_suffix(".ipynb")]):
+            chapter.write_bytes(original + addition.encode("utf-8"))
+            yield
     finally:
         chapter.write_bytes(original)
         os.utime(chapter, ns=(stat.st_atime_ns, stat.st_mtime_ns))
@@ -101,15 +116,24 @@ def main() -> int:
     log_dir = Path(tempfile.mkdtemp(prefix="bench-build-"))
     plan: dict[str, tuple[str, str, Callable[[], object]]] = {
         "cold-full": ("make book-full", "en frío, ejecuta todos los cuadernos", clean),
-        "cold": ("make book", "en frío, caché sembrada con los gemelos", clean),
-        "warm-text": ("make book", f"en caliente, texto de {args.chapter} tocado", lambda: None),
-        "warm-code": ("make book", f"en caliente, código de {args.chapter} tocado", lambda: None),
+        "cold": ("make book", "en frío, caché sembrada con los cuadernos guardados", clean),
+        "warm-text": ("make book", f"en caliente, texto de {chapter.stem} tocado", lambda: None),
+        "warm-code": ("make book", f"en caliente, código de {chapter.stem} tocado", lambda: None),
         "test": ("make test", "todas las pruebas", lambda: None),
     }
     # .venv al día antes de medir: que ningún paso cuente un `pip install`.
     subprocess.run(["make", "venv"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
     print(f"máquina: {os.cpu_count()} núcleos, {platform.processor() or platform.machine()}, "
           f"Python {platform.python_version()}; registros en {log_dir}", flush=True)
+    written = sorted((ROOT / "chapters").glob("*.ipynb")) + sorted((ROOT / "figures").glob("fig-*"))
+    with restored(written):
+        rows, per_notebook = measure(steps, plan, chapter, log_dir)
+    report(rows, per_notebook)
+    return 0 if all(r[3] == "ok" for r in rows) else 1
+
+
+def measure(steps: list[str], plan: dict, chapter: Path, log_dir: Path) -> tuple[list, dict]:
+    """Ejecuta cada paso y devuelve sus filas y los segundos de cada cuaderno en `book-full`."""
     rows, per_notebook = [], {}
     for step in steps:
         command, what, prepare = plan[step]
@@ -127,7 +151,10 @@ def main() -> int:
         if step == "cold-full" and CACHE.exists():
             per_notebook = execution_seconds()
         rows.append((command, what, seconds, "ok" if code == 0 else f"falló ({code}): {log}"))
+    return rows, per_notebook
 
+
+def report(rows: list, per_notebook: dict) -> None:
     width = max(len(f"{c} ({w})") for c, w, _, _ in rows)
     print()
     print(f"| {'paso':<{width}} | segundos | resultado |")
@@ -139,7 +166,6 @@ def main() -> int:
         for name, seconds in sorted(per_notebook.items(), key=lambda kv: -kv[1]):
             print(f"  {name:<28} {seconds:7.1f} s")
         print(f"  {'total':<28} {sum(per_notebook.values()):7.1f} s")
-    return 0 if all(r[3] == "ok" for r in rows) else 1
 
 
 if __name__ == "__main__":

@@ -17,8 +17,8 @@ tres documentos distintos de PyTorch del mismo año salían los tres como
   coma, «[Kingma y Ba, 2015; PyTorch, 2024a]».
 
 Así la cita del texto y la etiqueta de la lista de referencias son la misma cadena, en
-el sitio y en los cuadernos de lectores (_ext/edicion_lectores.py usa los mismos
-resolvedores). tests/test_citas.py comprueba las tres cosas.
+el sitio y en los cuadernos de lectores (_ext/reader_edition usa los mismos
+resolvedores). tests/test_site.py y tests/test_notebooks.py lo comprueban.
 """
 
 from __future__ import annotations

@@ -9,8 +9,8 @@ ellos, al leer la configuración, las sustituciones MyST que usa la portada:
 - `{{ repositorio }}` y `{{ sitio }}`: enlaces al repositorio y al sitio publicado.
 
 Así un fork cambia dos líneas de `_config.yml` (la URL del repositorio y la del sitio) y
-cada botón, insignia y enlace de los cuadernos de lectores (_ext/edicion_lectores.py usa
-`html_baseurl`) sigue al fork; tests/test_enlaces.py lo comprueba reconstruyendo una copia.
+cada botón, insignia y enlace de los cuadernos de lectores (_ext/reader_edition usa
+`html_baseurl`) sigue al fork; tests/test_publishing.py lo comprueba reconstruyendo una copia.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ Imprime los segundos por época de ambos, su cociente y la exactitud en el conju
 prueba de cada uno; además, como referencia, el mismo modelo devolviendo logits y el
 modelo 784-128-10 del cuaderno. No es una prueba: los tiempos dependen de la máquina.
 
-Uso: .venv/bin/python bench/bench_clasificacion.py [--epochs 1] [--threads 1]
+Uso: .venv/bin/python bench/classification.py [--epochs 1] [--threads 1]
 Los datos se leen de $BOOK_DATA (por defecto, data/ en la raíz del repositorio).
 """
 
