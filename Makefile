@@ -1,5 +1,6 @@
 # Modelos generativos profundos — capítulo 1 ejecutable. `make help` lista las órdenes.
-# `make book` y `make test` crean .venv desde requirements.txt si falta o si cambió.
+# `make book` y `make test` crean .venv desde requirements.txt (y node_modules desde
+# package-lock.json, con el node de PyPI) si faltan o si cambiaron.
 
 PYTHON ?= python3
 VENV   := .venv
@@ -45,12 +46,13 @@ colab-latest: ## Cada cuaderno de lectores, solo, con las últimas versiones de 
 	$(LATEST)/bin/python -m pip list --disable-pip-version-check | grep -i -E '^(torch|torchvision|numpy|scipy|matplotlib) '
 	$(LATEST)/bin/python tools/run_alone.py
 
-venv: $(STAMP) ## Solo el entorno .venv
+venv: $(STAMP) ## Solo el entorno: .venv y node_modules (KaTeX)
 
-$(STAMP): requirements.txt
+$(STAMP): requirements.txt package-lock.json
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --disable-pip-version-check -q -r requirements.txt
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	$(BIN)/npm ci --no-audit --no-fund --loglevel=error
 	touch $(STAMP)
 
 lock: $(STAMP) ## Vuelve a generar el candado universal requirements.txt desde requirements.in

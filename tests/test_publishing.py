@@ -85,6 +85,7 @@ def fork_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert FORK_REPOSITORY in config and FORK_SITE in config
     (copy / "_config.yml").write_text(config, encoding="utf-8")
     subprocess.run(["git", "init", "-q"], cwd=copy, check=True)   # sphinx-sitemap fecha con git
+    (copy / "node_modules").symlink_to(ROOT / "node_modules")       # KaTeX (make venv), como .venv
     bin_dir = Path(sys.executable).parent
 
     result = subprocess.run([str(bin_dir / "jupyter-book"), "build", ".", "--all", "-W", "-n", "--keep-going"],

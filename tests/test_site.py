@@ -4,13 +4,13 @@ Se construye una vez por sesión (`built_site`, en conftest.py) con `jupyter-boo
 --all -W -n --keep-going`: cualquier advertencia es un error. Después:
 
 - **el HTML**: cada página del índice existe, ningún enlace ni recurso local está roto,
-  nada se pide a otro servidor (MathJax incluido), cada imagen tiene texto alternativo,
+  nada se pide a otro servidor, cada imagen tiene texto alternativo,
   la interfaz y el buscador están en español, cada capítulo tiene su botón de Colab hacia
   su cuaderno, sus figuras con el número del libro y sus citas resueltas, y la portada
   enlaza cada capítulo, su insignia, su descarga y sus figuras;
 - **en Chromium** (el de Debian, con Playwright; sitio servido en 127.0.0.1 y cualquier
   otra petición cortada): cada página carga sin errores de JavaScript ni 404, las imágenes
-  cargan, MathJax dibuja todas las fórmulas, las citas llevan a su entrada, los bloques de
+  cargan, las fórmulas llegan ya compuestas (sin TeX a la vista), las citas llevan a su entrada, los bloques de
   código tienen botón de copiar, las soluciones de los ejercicios empiezan plegadas y el
   buscador encuentra una palabra en español. Deja una captura de cada página en
   `_build/screenshots/`.
@@ -19,6 +19,7 @@ Se construye una vez por sesión (`built_site`, en conftest.py) con `jupyter-boo
 from __future__ import annotations
 
 import functools
+import gzip
 import http.server
 import json
 import re
@@ -86,15 +87,32 @@ def test_chapter_citations_resolve_to_its_bibliography(built_site: Path, md_path
         assert f'href="#{entry_id}"' in html, f"{md_path.stem}: entrada {entry_id} sin cita que enlace"
 
 
-def test_math_is_served_from_the_site_itself(built_site: Path) -> None:
-    """MathJax viene dentro del sitio: la página renderiza fórmulas sin red."""
-    page = parse(built_site / "chapters" / "02-probabilidad.html")
-    mathjax = [s for s in page.scripts if "mathjax" in s.lower()]
-    assert mathjax and all(not s.startswith(("http:", "https:", "//")) for s in mathjax), mathjax
-    for src in mathjax:
-        assert (built_site / "chapters" / src.split("?")[0]).resolve().exists(), src
+def test_math_is_typeset_when_the_book_is_built(built_site: Path) -> None:
+    """Las fórmulas llegan compuestas (KaTeX: HTML y MathML para lectores de pantalla): ninguna
+    página carga un motor de fórmulas, y la hoja de estilo y las fuentes de KaTeX son del sitio."""
+    for path in html_pages(built_site):
+        page = parse(path)
+        assert not [s for s in page.scripts if "mathjax" in s.lower() or "katex" in s.lower()], path.name
     html = (built_site / "chapters" / "02-probabilidad.html").read_text(encoding="utf-8")
-    assert html.count('class="math notranslate nohighlight"') >= 5
+    formulas = html.count('class="math')
+    assert formulas >= 100 and html.count('<span class="katex">') >= formulas, formulas
+    assert html.count("<math ") >= formulas, "cada fórmula lleva su MathML"
+    assert "katex-error" not in html
+    katex_css = built_site / "_static" / "katex" / "katex.min.css"
+    fonts = set(re.findall(r"url\((fonts/[\w-]+\.woff2)\)", katex_css.read_text(encoding="utf-8")))
+    assert fonts and all((katex_css.parent / font).is_file() for font in fonts)
+
+
+def test_numbered_equations_are_linkable(built_site: Path) -> None:
+    """Cada ecuación numerada tiene su ancla, y cada «ecuación (12)» del texto lleva a ella."""
+    for md_path in chapter_sources():
+        html = (built_site / "chapters" / f"{md_path.stem}.html").read_text(encoding="utf-8")
+        ids = set(re.findall(r'<div[^>]*class="math[^"]*"[^>]*id="(equation-[\w-]+)"', html)) | set(
+            re.findall(r'<span id="(equation-[\w-]+)"', html))
+        labels = set(re.findall(r"\$\$[ \t]*\(([\w-]+)\)", md_path.read_text(encoding="utf-8")))
+        assert {f"equation-{label}" for label in labels} <= ids, md_path.stem
+        for target in re.findall(r'href="#(equation-[\w-]+)"', html):
+            assert target in ids, f"{md_path.stem}: el enlace a {target} no lleva a ninguna ecuación"
 
 
 # --- Números de figura: los del libro ------------------------------------------------
@@ -312,7 +330,7 @@ INSPECT_PAGE = r"""
   const article = document.querySelector('article') || document.body;
   const text = (root) => {
     const clone = root.cloneNode(true);
-    clone.querySelectorAll('pre, code, script, style, mjx-container').forEach(e => e.remove());
+    clone.querySelectorAll('pre, code, script, style, .katex').forEach(e => e.remove());
     return clone.textContent;
   };
   const prose = text(article);
@@ -328,10 +346,14 @@ INSPECT_PAGE = r"""
     images: [...document.images].map(i => ({src: i.getAttribute('src'), alt: i.alt,
                                            ok: i.complete && i.naturalWidth > 0})),
     math: document.querySelectorAll('.math').length,
-    rendered: document.querySelectorAll('mjx-container').length,
+    rendered: document.querySelectorAll('.math .katex').length,
     unrendered: [...document.querySelectorAll('.math')]
-                  .filter(m => !m.querySelector('mjx-container')).map(m => m.textContent.slice(0, 80)),
-    mathErrors: [...document.querySelectorAll('mjx-merror')].map(e => e.textContent.slice(0, 80)),
+                  .filter(m => !m.querySelector('.katex')).map(m => m.textContent.slice(0, 80)),
+    mathErrors: [...document.querySelectorAll('.katex-error')].map(e => e.textContent.slice(0, 80)),
+    cutOff: [...document.querySelectorAll('div.math')].filter((box) => {
+      const shown = box.querySelector('.katex-display');
+      return shown && shown.getBoundingClientRect().left < box.getBoundingClientRect().left - 1;
+    }).map((box) => box.id),
     rawTex: ['$$', '\\(', '\\)', '\\[', '\\begin{'].filter(s => prose.includes(s)),
     unresolved: prose.includes('??'),
     colab: [...document.querySelectorAll('a[href^="https://colab.research.google.com/"]')].map(a => a.href),
@@ -348,9 +370,12 @@ INSPECT_PAGE = r"""
 }
 """
 
-WAIT_FOR_MATHJAX = """
+LOAD_EVERY_IMAGE = """
 async () => {
-  if (window.MathJax && MathJax.startup && MathJax.startup.promise) { await MathJax.startup.promise; }
+  const images = [...document.images];
+  images.forEach((image) => { image.loading = 'eager'; });
+  await Promise.all(images.map((image) => image.complete ? null
+    : new Promise((done) => { image.onload = image.onerror = done; })));
 }
 """
 
@@ -362,6 +387,8 @@ class Visit:
     page: str
     problems: list[str] = field(default_factory=list)       # errores JS, 404, peticiones externas
     data: dict = field(default_factory=dict)
+    fetched: list[str] = field(default_factory=list)        # todo lo pedido al sitio
+    first_load: list[str] = field(default_factory=list)     # lo pedido al abrir, antes de bajar por la página
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -419,10 +446,14 @@ def visits(chromium, site_url: str, built_site: Path) -> dict[str, Visit]:
         page.on("requestfailed", lambda request, v=visit: v.problems.append(
             f"falló la carga: {request.url} ({request.failure})")
             if request.url.startswith(site_url) else None)
+        page.on("requestfinished", lambda request, v=visit: v.fetched.append(request.url)
+                if request.url.startswith(site_url) else None)
         response = page.goto(site_url + name, wait_until="load")
         if response is None or response.status != 200:
             visit.problems.append(f"la página respondió {response and response.status}")
-        page.evaluate(WAIT_FOR_MATHJAX)
+        page.wait_for_load_state("networkidle")       # también las imágenes perezosas cercanas
+        visit.first_load = list(dict.fromkeys(visit.fetched))
+        page.evaluate(LOAD_EVERY_IMAGE)                # las perezosas también tienen que cargar
         visit.data = page.evaluate(INSPECT_PAGE)
         page.screenshot(path=str(screenshots / (name.replace("/", "_").removesuffix(".html") + ".png")))
         if visit.data.get("exercises"):          # los ejercicios, con las soluciones plegadas
@@ -444,7 +475,8 @@ def test_page_loads_cleanly_and_offline(visits: dict[str, Visit], name: str) -> 
 def test_math_is_rendered(visits: dict[str, Visit], name: str) -> None:
     data = visits[name].data
     assert not data["unrendered"], f"{name}: fórmulas sin dibujar: {data['unrendered'][:5]}"
-    assert not data["mathErrors"], f"{name}: errores de MathJax: {data['mathErrors'][:5]}"
+    assert not data["mathErrors"], f"{name}: errores de KaTeX: {data['mathErrors'][:5]}"
+    assert not data["cutOff"], f"{name}: ecuaciones que se salen por la izquierda: {data['cutOff']}"
     assert not data["rawTex"], f"{name}: TeX sin procesar a la vista: {data['rawTex']}"
     assert data["rendered"] >= data["math"], f"{name}: {data['math']} fórmulas, {data['rendered']} dibujadas"
     assert not data["unresolved"], f"{name}: una referencia sin resolver («??»)"
@@ -499,3 +531,80 @@ def test_search_finds_a_spanish_word(chromium, site_url: str) -> None:
     result = page.wait_for_selector('#search-results a[href*="04-esperanza-varianza"]', timeout=15_000)
     assert result is not None
     page.close()
+
+
+# --- Presupuestos: bytes, no tiempos --------------------------------------------------------
+
+KB = 1000
+FIRST_LOAD_BUDGET = {"landing": 300 * KB, "chapter": 600 * KB}
+SCRIPT_BUDGET = 100 * KB                 # ningún script, una vez comprimido
+BLOCKING_BUDGET = 50 * KB                # ningún script ni hoja de estilo que bloquee la primera pintura
+COMPRESSED = {".html", ".css", ".js", ".svg", ".json", ".txt", ".xml"}   # lo que GitHub Pages sirve con gzip
+
+
+def transferred_bytes(path: Path) -> int:
+    """Bytes que viajan: comprimido con gzip si GitHub Pages lo comprime, si no tal cual."""
+    content = path.read_bytes()
+    return len(gzip.compress(content, mtime=0)) if path.suffix in COMPRESSED else len(content)
+
+
+def served_file(built_site: Path, url: str) -> Path:
+    target = built_site / unquote(urlsplit(url).path.lstrip("/"))
+    return target / "index.html" if target.is_dir() else target
+
+
+@pytest.mark.parametrize("name", [p for p in PAGES if p == f"{TOC['root']}.html" or p in CHAPTER_PAGES])
+def test_first_load_stays_within_its_byte_budget(visits: dict[str, Visit], built_site: Path, name: str) -> None:
+    """La portada pesa como mucho 300 KB al abrirse y cada capítulo 600 KB (con las imágenes de
+    la primera pantalla; las de más abajo son perezosas), comprimido como lo sirve GitHub Pages."""
+    budget = FIRST_LOAD_BUDGET["chapter" if name in CHAPTER_PAGES else "landing"]
+    sizes = {url: transferred_bytes(served_file(built_site, url)) for url in visits[name].first_load}
+    total = sum(sizes.values())
+    heaviest = sorted(sizes.items(), key=lambda item: -item[1])[:5]
+    assert total <= budget, f"{name}: {total / KB:.0f} KB al abrir (presupuesto {budget / KB:.0f} KB): {heaviest}"
+
+
+def page_resources(path: Path) -> list[tuple[str, str, bool]]:
+    """(tipo, ruta local, ¿bloquea la primera pintura?) de cada script y hoja de estilo de la página."""
+    head = path.read_text(encoding="utf-8").split("</head>", 1)[0]
+    found = []
+    for tag in re.findall(r"<script\b[^>]*\bsrc=\"[^\"]+\"[^>]*>", head):
+        src = re.search(r'src="([^"]+)"', tag)[1]
+        blocking = not re.search(r"\b(defer|async)\b|type=\"module\"", tag)
+        found.append(("script", src, blocking))
+    for tag in re.findall(r"<link\b[^>]*rel=\"stylesheet\"[^>]*>", head):
+        href = re.search(r'href="([^"]+)"', tag)[1]
+        found.append(("stylesheet", href, "media=\"print\"" not in tag))
+    return [(kind, url, blocking) for kind, url, blocking in found if is_local(url)]
+
+
+def test_no_script_or_blocking_resource_is_too_heavy(built_site: Path) -> None:
+    """Ningún script pasa de 100 KB comprimido, y nada que bloquee la primera pintura, de 50 KB."""
+    problems = set()
+    for path in html_pages(built_site):
+        for kind, url, blocking in page_resources(path):
+            local = unquote(urlsplit(url).path)
+            if local.startswith("/"):   # la 404 usa rutas absolutas bajo la ruta de html.baseurl
+                target = built_site / local.removeprefix(urlsplit(CONFIG["html"]["baseurl"]).path)
+            else:
+                target = (path.parent / local).resolve()
+            size = transferred_bytes(target)
+            if kind == "script" and size > SCRIPT_BUDGET:
+                problems.add(f"script de {size / KB:.0f} KB: {url}")
+            if blocking and size > BLOCKING_BUDGET:
+                problems.add(f"{kind} que bloquea, de {size / KB:.0f} KB: {url}")
+    assert not problems, "\n".join(sorted(problems))
+
+
+def test_content_images_have_a_size_and_load_lazily(built_site: Path) -> None:
+    """Cada figura lleva su tamaño (la página no salta al cargarla) y se carga perezosamente."""
+    for path in html_pages(built_site):
+        for image in parse(path).images:
+            if "_images/" in image.get("src", ""):
+                assert image.get("width") and image.get("height"), f"{path.name}: {image['src']} sin tamaño"
+                assert image.get("loading") == "lazy", f"{path.name}: {image['src']} no es perezosa"
+
+
+def test_the_site_has_a_favicon(built_site: Path) -> None:
+    icon = re.search(r'<link rel="icon" href="([^"]+)"', (built_site / "intro.html").read_text(encoding="utf-8"))
+    assert icon and (built_site / icon[1]).is_file()
