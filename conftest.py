@@ -70,8 +70,11 @@ def built_site() -> Path:
         return Path(os.environ["BOOK_HTML"]).resolve()
     SNAPSHOT.update({p.name: p.read_text(encoding="utf-8") for p in CHAPTERS.glob("*.ipynb")})
     command = [str(Path(sys.executable).parent / "jupyter-book"), "build", ".", "--all", "-W", "-n", "--keep-going"]
-    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
-    assert result.returncode == 0, f"la construcción estricta falló:\n{result.stdout[-6000:]}\n{result.stderr[-4000:]}"
+    # A un archivo y no a una tubería: un proceso que la construcción dejara vivo no la bloquea.
+    log = BUILD / "construccion.log"
+    with log.open("w", encoding="utf-8") as output:
+        result = subprocess.run(command, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT, text=True)
+    assert result.returncode == 0, f"la construcción estricta falló:\n{log.read_text(encoding='utf-8')[-8000:]}"
     return BUILD_HTML
 
 

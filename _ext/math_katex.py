@@ -16,6 +16,7 @@ Los cuadernos de lectores conservan el TeX: Colab y Jupyter lo dibujan con MathJ
 
 from __future__ import annotations
 
+import atexit
 import re
 import shutil
 from pathlib import Path
@@ -60,8 +61,23 @@ def copy_assets(app: Sphinx, exception: Exception | None) -> None:
         shutil.copyfile(font, target / "fonts" / font.name)
 
 
+def stop_server(app: Sphinx, exception: Exception | None) -> None:
+    """Para el proceso de node de KaTeX al terminar la construcción, con o sin error.
+
+    sphinxcontrib-katex solo lo para con `atexit`; si el proceso de Python no llega a
+    ejecutarlo, node sobrevive con la salida estándar heredada, y quien espera a que la
+    construcción cierre esa salida (una prueba, CI) espera para siempre.
+    """
+    server = sphinx_katex.KaTeXServer.katex_server
+    if server is not None:
+        sphinx_katex.KaTeXServer.katex_server = None
+        atexit.unregister(sphinx_katex.KaTeXServer.terminate)
+        server.terminate()
+
+
 def setup(app: Sphinx) -> dict[str, object]:
     app.setup_extension("sphinxcontrib.katex")     # _config.yml: katex_prerender, katex_css_path
     app.connect("builder-inited", configure, priority=600)    # después de sphinxcontrib-katex
     app.connect("build-finished", copy_assets)
+    app.connect("build-finished", stop_server, priority=900)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
