@@ -218,12 +218,17 @@ def chromium_path() -> str | None:
 # --- Figuras: cuáles produce cada cuaderno y con qué tolerancia se comparan ------------------
 
 SAVE_CALL = re.compile(r'save_figure\(\s*\w+\s*,\s*"([^"]+)"\s*\)')
+# `animate(fig, draw, n, "anim-01a-algo", ...)` guarda el último fotograma como figura fija.
+ANIMATE_CALL = re.compile(r'animate\(\s*fig\s*,\s*\w+\s*,\s*[^,]+,\s*"(anim-[^"]+)"')
 RMS_TOLERANCE = 0.3             # figuras exactas: solo suavizado de bordes (antialiasing)
 # En la CPU: figuras que dependen del orden de las operaciones de coma flotante. RMS máximo
 # medido entre los caminos AVX-512, AVX2 y ATEN_CPU_CAPABILITY=default con la semilla del
 # cuaderno (bench/training_spread.py; véase bench/README.md), con margen.
 FLOATING_POINT_TOLERANCE = {
     "fig-01c-gan-anillo": 25.0,            # medido 16.9: la GAN amplifica el redondeo
+    "anim-01b-gan": 25.0,                  # medido 16.2: la misma GAN, su último fotograma
+    "anim-01c-vae": 1.0,                   # medido 0.000
+    "anim-01e-flow-matching": 1.0,         # medido 0.006
     "fig-01d-vae-latente": 1.0,            # medido 0.20
     "fig-01f-flow-matching": 1.0,          # medido 0.003
     "fig-05a-gaussiana-ajustada": 1.0,     # medido 0.002
@@ -239,6 +244,10 @@ FLOATING_POINT_TOLERANCE = {
 # del cuaderno, cuyas franjas salen de la misma medida.
 TRAINING_TOLERANCE = {
     "fig-01c-gan-anillo": 40.0,            # medido 32.0
+    "anim-01b-gan": 32.0,                  # medido 21.2 (3 semillas)
+    "anim-01c-vae": 90.0,                  # medido 67.6 (3 semillas): otro plano latente
+    "anim-01e-flow-matching": 35.0,        # medido 25.1 (3 semillas)
+    "anim-01f-difusion": 12.0,             # medido 8.3 (3 semillas)
     "fig-01d-vae-latente": 90.0,           # medido 73.4: otro plano latente
     "fig-01f-flow-matching": 16.0,         # medido 12.1
     "fig-01h-ddpm-2d": 16.0,               # medido 12.9
@@ -249,8 +258,15 @@ ACCELERATOR = torch.cuda.is_available() or torch.backends.mps.is_available()
 
 
 def figure_names(md_path: Path) -> list[str]:
-    """Nombres de figura que el cuaderno guarda con save_figure(fig, "nombre")."""
-    return SAVE_CALL.findall(md_path.read_text(encoding="utf-8"))
+    """Nombres de figura que el cuaderno guarda con save_figure(fig, "nombre") y de las figuras
+    fijas de sus animaciones, animate(fig, draw, n, "anim-...")."""
+    text = md_path.read_text(encoding="utf-8")
+    return SAVE_CALL.findall(text) + ANIMATE_CALL.findall(text)
+
+
+def animation_names(md_path: Path) -> list[str]:
+    """Las animaciones del cuaderno, por el nombre de su figura fija («anim-01a-...»), en orden."""
+    return ANIMATE_CALL.findall(md_path.read_text(encoding="utf-8"))
 
 
 def all_figure_names() -> list[tuple[Path, str]]:

@@ -126,7 +126,8 @@ def test_first_cell_installs_whatever_the_notebook_imports_and_is_missing(md_pat
     assert "find_spec" in first.source and "%pip install" in first.source, first.source
     assert "google.colab" not in first.source, "la instalación no depende de estar en Colab"
     required = ast.literal_eval(re.search(r"REQUIRED = (\[.*?\])", first.source).group(1))
-    assert imported_packages(md_path) - {"IPython"} == set(required), (
+    # IPython viene con el núcleo de Jupyter, y PIL (Pillow) con matplotlib, que lo necesita.
+    assert imported_packages(md_path) - {"IPython", "PIL"} == set(required), (
         f"{md_path.stem}: REQUIRED = {required} no coincide con lo que importa el cuaderno")
 
 
@@ -467,7 +468,8 @@ READ_NOTEBOOK = r"""
   return cells.map(cell => ({
     markdown: cell.classList.contains('jp-MarkdownCell'),
     text: cell.classList.contains('jp-MarkdownCell') ? (visible(cell) || cell).innerText : '',
-    image: cell.querySelector('.jp-OutputArea img') !== null,
+    // las animaciones llevan su pie dentro de su salida (tests/test_animations.py)
+    image: cell.querySelector('.jp-OutputArea img:not([id^="_anim_img"])') !== null,
   }));
 }
 """

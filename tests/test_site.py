@@ -18,13 +18,9 @@ Se construye una vez por sesión (`built_site`, en conftest.py) con `jupyter-boo
 
 from __future__ import annotations
 
-import functools
 import gzip
-import http.server
 import json
 import re
-import threading
-from collections.abc import Iterator
 from functools import cache
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -389,29 +385,6 @@ class Visit:
     data: dict = field(default_factory=dict)
     fetched: list[str] = field(default_factory=list)        # todo lo pedido al sitio
     first_load: list[str] = field(default_factory=list)     # lo pedido al abrir, antes de bajar por la página
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-class _QuietServer(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: object, client_address: object) -> None:
-        pass                                       # el navegador cierra conexiones a medias
-
-
-@pytest.fixture(scope="module")
-def site_url(built_site: Path) -> Iterator[str]:
-    handler = functools.partial(_QuietHandler, directory=str(built_site))
-    server = _QuietServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
 
 
 @pytest.fixture(scope="module")
