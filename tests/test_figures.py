@@ -15,7 +15,8 @@ figura se fabrican tres cambios que un error de código produciría, **quitar un
 (los píxeles de su color pasan a blanco), **cambiar un color** (toman otro de la paleta)
 y **mover un marcador** (un recuadro pequeño se desplaza unos píxeles), y la comparación,
 con la tolerancia de la CPU, tiene que rechazar cada uno (el marcador, en todas salvo
-fig-01c y anim-01b, la GAN, cuya tolerancia es 25). La de una GPU es la de otra ejecución del entrenamiento
+fig-01c, la GAN, cuya tolerancia es 25; anim-01b, el último fotograma de esa misma GAN,
+queda fuera de las tres: véase MUTATION_CASES). La de una GPU es la de otra ejecución del entrenamiento
 y no pretende verlos.
 """
 
@@ -129,6 +130,12 @@ PALETTE = np.array([[0x00, 0x72, 0xB2], [0xE6, 0x9F, 0x00], [0x00, 0x9E, 0x73],
 MARKER_BOX = 9       # medio lado del recuadro que se mueve (píxeles)
 MARKER_SHIFT = 8     # desplazamiento del marcador (píxeles), como un dato mal colocado
 FIGURE_NAMES = [name for _, name in all_figure_names()]
+# El último fotograma de la GAN (animación 01b) ya se mueve entre dos caminos de la CPU tanto
+# como lo que cambian estas pruebas (RMS 16.2 medido; borrar su serie más visible, 13.9): en
+# un fotograma de 300 × 260 ningún umbral separa las dos cosas. Su contenido lo vigilan la
+# figura del mismo entrenamiento, fig-01c, que sí pasa las tres pruebas, y el `assert` de los
+# modos cubiertos del cuaderno.
+MUTATION_CASES = [name for name in FIGURE_NAMES if name != "anim-01b-gan"]
 
 
 def load_rgb(name: str) -> np.ndarray:
@@ -175,7 +182,7 @@ def compare(name: str, mutated: np.ndarray, tmp_path: Path) -> dict | None:
                           in_decorator=True)
 
 
-@pytest.mark.parametrize("name", FIGURE_NAMES)
+@pytest.mark.parametrize("name", MUTATION_CASES)
 def test_removing_a_curve_is_caught(name: str, tmp_path: Path) -> None:
     image, _, mask = figure_and_series(name)
     mutated = image.copy()
@@ -183,7 +190,7 @@ def test_removing_a_curve_is_caught(name: str, tmp_path: Path) -> None:
     assert compare(name, mutated, tmp_path) is not None, f"{name}: borrar una serie pasa la prueba"
 
 
-@pytest.mark.parametrize("name", FIGURE_NAMES)
+@pytest.mark.parametrize("name", MUTATION_CASES)
 def test_changing_a_colour_is_caught(name: str, tmp_path: Path) -> None:
     image, color, mask = figure_and_series(name)
     other = PALETTE[np.argmax(np.linalg.norm(PALETTE - color, axis=-1))]   # el más distinto
@@ -192,7 +199,7 @@ def test_changing_a_colour_is_caught(name: str, tmp_path: Path) -> None:
     assert compare(name, mutated, tmp_path) is not None, f"{name}: cambiar un color pasa la prueba"
 
 
-@pytest.mark.parametrize("name", [n for n in FIGURE_NAMES if tolerance(n, accelerator=False) <= 2])
+@pytest.mark.parametrize("name", [n for n in MUTATION_CASES if tolerance(n, accelerator=False) <= 2])
 def test_moving_a_marker_is_caught(name: str, tmp_path: Path) -> None:
     """Se mueve el recuadro con más tinta de la serie: un marcador o un tramo de curva.
 
