@@ -1,5 +1,5 @@
-"""Publicar: un sitio que cualquiera puede publicar desde su fork, que se encuentra y se
-comparte bien, y flujos de GitHub Actions válidos y seguros.
+"""Publicar: un sitio que cualquiera puede publicar desde su fork y que se encuentra y se
+comparte bien.
 
 - **Las URL, una sola vez.** La del repositorio y la del sitio solo están escritas en
   `_config.yml`; una copia del libro con las dos líneas de un fork, construida con `make
@@ -9,14 +9,12 @@ comparte bien, y flujos de GitHub Actions válidos y seguros.
   Open Graph en cada capítulo (título, resumen, imagen que existe), una 404 en español
   que lleva a la portada, y los ejercicios numerados por página con la solución plegada y
   ejecutada.
-- **Los flujos** pasan el esquema oficial (`check-jsonschema`) y `zizmor --offline` sin
-  hallazgos de severidad media o alta; cada `make X` que llaman existe, y las acciones van
-  fijadas a un commit sin guardar credenciales.
+
+Los flujos de GitHub Actions se prueban en tests/test_workflows.py.
 """
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 import subprocess
@@ -26,15 +24,11 @@ from html import unescape
 from pathlib import Path
 
 import pytest
-import yaml
 
 from support import CONFIG, REPOSITORY, ROOT, SITE, chapter_sources, toc_order
 
 BASEURL = CONFIG["html"]["baseurl"]
 PAGES = toc_order()
-WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
-BIN = Path(sys.executable).parent
-PINNED = re.compile(r"^[\w.-]+/[\w.-]+(?:/[\w./-]+)?@[0-9a-f]{40}$")
 
 
 # --- Las URL, una sola vez -----------------------------------------------------------
@@ -184,52 +178,3 @@ def test_exercises_are_numbered_per_page_with_folded_executed_solutions(built_si
         assert numbers[solution["target"]] == solution["number"]
         assert 'class="cell_input' in solution["body"] and 'class="cell_output' in solution["body"], (
             f"{md_path.stem}: la solución de {solution['target']} no trae su código ejecutado")
-
-
-# --- Flujos de GitHub Actions -------------------------------------------------------
-
-def load(path: Path) -> dict:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    data["on"] = data.pop(True, data.get("on"))       # YAML 1.1 lee «on» como True
-    return data
-
-
-def steps(workflow: dict) -> list[dict]:
-    return [step for job in workflow["jobs"].values() for step in job.get("steps", [])]
-
-
-def make_targets() -> set[str]:
-    text = (ROOT / "Makefile").read_text(encoding="utf-8")
-    return set(re.findall(r"^([a-z][\w-]*):", text, re.M))
-
-
-def test_workflows_follow_the_github_schema() -> None:
-    result = subprocess.run([str(BIN / "check-jsonschema"), "--builtin-schema", "vendor.github-workflows",
-                             *map(str, WORKFLOWS)], capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout + result.stderr
-
-
-def test_zizmor_finds_nothing_above_low() -> None:
-    result = subprocess.run([str(BIN / "zizmor"), "--offline", "--format", "json", "--min-severity", "medium",
-                             str(ROOT / ".github" / "workflows")], capture_output=True, text=True)
-    findings = json.loads(result.stdout or "[]")
-    assert findings == [], json.dumps(findings, indent=1)[:3000]
-    assert result.returncode == 0, result.stderr
-
-
-@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.stem)
-def test_every_make_call_is_a_target_of_the_makefile(path: Path) -> None:
-    calls = [m for step in steps(load(path)) for m in re.findall(r"\bmake ([a-z][\w-]*)", step.get("run", ""))]
-    assert calls, f"{path.name} no llama a make"
-    assert set(calls) <= make_targets(), set(calls) - make_targets()
-
-
-@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.stem)
-def test_actions_are_pinned_to_a_commit_and_credentials_are_not_kept(path: Path) -> None:
-    for step in steps(load(path)):
-        if "uses" in step:
-            assert PINNED.match(step["uses"]), step["uses"]
-        if step.get("uses", "").startswith("actions/checkout@"):
-            assert step["with"]["persist-credentials"] is False
-
-
