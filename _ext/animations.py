@@ -30,6 +30,7 @@ FIGURE = re.compile(r'<figure class="animacion" id="animacion-(\w+)" aria-label=
 STILL = re.compile(r'<img id="_anim_img\w+" src="data:image/png;base64,([A-Za-z0-9+/=]+)" alt="([^"]*)">')
 FOLDER = "_static/animaciones"
 CONTROLS_HEIGHT = 96          # barra, botones y modos de repetición del reproductor, en píxeles
+MIN_WIDTH = 480               # los nueve botones y los tres modos, en una fila cada uno
 
 PLAYER_PAGE = """<!DOCTYPE html>
 <html lang="es">
@@ -101,7 +102,7 @@ def extract_player(app: Sphinx, doctree: nodes.document, docname: str) -> None:
         source = posixpath.relpath(f"{FOLDER}/{name}", posixpath.dirname(docname) or ".")
         title = html.escape(f"{html.unescape(label)}: {html.unescape(still[2])}")
         iframe = (f'<iframe class="animacion-reproductor" src="{source}" loading="lazy" title="{title}" '
-                  f'width="{width + 16}" height="{height + CONTROLS_HEIGHT}" '
+                  f'width="{max(width + 16, MIN_WIDTH)}" height="{height + CONTROLS_HEIGHT}" '
                   f'style="max-width: 100%; border: 0"></iframe>')
         caption = caption.replace("; si no se mueve, ejecute la celda.", ".")     # en el sitio siempre se mueve
         page = f'<figure class="animacion" id="animacion-{number}">{iframe}{caption}</figure>'

@@ -12,7 +12,8 @@ fotograma, en figures/ (la compara tests/test_figures.py con las tolerancias de 
 - **En Chromium**, en el sitio y en cada cuaderno convertido con nbconvert, en modo claro y
   oscuro: los controles están, ▶ avanza, la barra elige el fotograma, sin errores en la
   consola ni recursos de otros servidores; y el cuaderno sin JavaScript (como lo muestra
-  JupyterLab si no confía en él) enseña la figura fija.
+  JupyterLab si no confía en él) enseña la figura fija. Deja una captura de cada animación
+  del sitio, en modo claro y oscuro, en `_build/screenshots/animaciones/`.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ FIGURE = re.compile(r'<figure class="animacion" id="animacion-(\w+)" aria-label=
 FRAME = re.compile(r'frames\[(\d+)\] = "data:image/png;base64,([^"]+)"')
 STILL = re.compile(r'<img id="_anim_img\w+" src="data:image/png;base64,([^"]+)" alt="([^"]+)">')
 ANIMATED = [md for md in chapter_sources() if animation_names(md)]
+SCREENSHOTS = ROOT / "_build" / "screenshots" / "animaciones"     # una captura de cada una, clara y oscura
+SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
 
 def number(name: str) -> str:
@@ -221,6 +224,7 @@ def test_on_the_site_frames_load_only_near_the_animation_and_play(chromium, site
         problems += exercise_player(player, "body", f"sitio {key}")
         if dark(player.evaluate(PLAYER_STATE, "body")["background"]):
             problems.append(f"sitio {key}: el reproductor no está en modo claro")
+        page.locator(f"#animacion-{key}").screenshot(path=str(SCREENSHOTS / f"{key}-claro.png"))
         loaded[key] = player
     page.emulate_media(color_scheme="dark")
     page.wait_for_function("document.documentElement.dataset.theme === 'dark'", timeout=3000)
@@ -233,6 +237,8 @@ def test_on_the_site_frames_load_only_near_the_animation_and_play(chromium, site
         state = player.evaluate(PLAYER_STATE, "body")
         if not (state["shown"] and dark(state["background"])):
             problems.append(f"sitio {key}: el reproductor no sigue el modo oscuro ({state['background']})")
+        page.evaluate(f"document.getElementById('animacion-{key}').scrollIntoView({{block: 'center'}})")
+        page.locator(f"#animacion-{key}").screenshot(path=str(SCREENSHOTS / f"{key}-oscuro.png"))
     context.close()
     assert not problems, "\n".join(problems)
 
