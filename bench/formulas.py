@@ -16,6 +16,7 @@ import argparse
 import functools
 import http.server
 import io
+import os
 import sys
 import threading
 from pathlib import Path
@@ -72,7 +73,8 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     columns = []
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
+        browser = playwright.chromium.launch(executable_path=os.environ.get("CHROMIUM", "/usr/bin/chromium"),
+                                             args=["--no-sandbox"])
         for folder in (args.before, args.after):
             server, base = serve(folder)
             columns.append(shots(browser, base))

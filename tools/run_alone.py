@@ -35,6 +35,11 @@ SANITIZE = ROOT / "tests" / "sanitize.cfg"
 REPOSITORY_ONLY = ("BOOK_", "PYTEST_", "PYTHONPATH", "ATEN_", "NPY_DISABLE")
 
 
+def reader_environment() -> dict[str, str]:
+    """Las variables de este proceso sin las del repositorio: lo que ve el núcleo de un lector."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(REPOSITORY_ONLY)}
+
+
 def cell_timeout() -> int:
     """Segundos por celda: los mismos que la ejecución del libro (`execute.timeout`)."""
     return int(yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))["execute"]["timeout"])
@@ -52,8 +57,7 @@ def run_alone(notebook: Path, folder: Path, python: Path | str = sys.executable,
         raw.mkdir(parents=True)
         for archive in data.glob("*.gz"):
             shutil.copy(archive, raw)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(REPOSITORY_ONLY)}
-    env.update(extra_env or {})
+    env = reader_environment() | (extra_env or {})
     command = [str(python), "-m", "pytest", "--nbval" if strict else "--nbval-lax", "--nbval-current-env",
                f"--nbval-cell-timeout={cell_timeout()}", "--nbval-sanitize-with", str(SANITIZE),
                "-p", "no:cacheprovider", "-p", "no:xdist", "-q", "--rootdir", str(folder), copy.name]
@@ -74,10 +78,9 @@ def ensure_missing(packages: list[str], python: Path | str = sys.executable) -> 
 def keep_executed(notebook: Path, out: Path, python: Path | str = sys.executable) -> None:
     """Ejecuta de nuevo el cuaderno que falló, con sus errores a la vista, y lo guarda en `out`."""
     out.mkdir(parents=True, exist_ok=True)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(REPOSITORY_ONLY)}
     subprocess.run([str(python), "-m", "nbconvert", "--to", "notebook", "--execute", "--allow-errors",
                     f"--ExecutePreprocessor.timeout={cell_timeout()}", "--output-dir", str(out.resolve()),
-                    notebook.name], cwd=notebook.parent, env=env, capture_output=True, text=True)
+                    notebook.name], cwd=notebook.parent, env=reader_environment(), capture_output=True, text=True)
 
 
 def main(argv: list[str]) -> int:
